@@ -22,7 +22,3 @@ type Place struct {
 	// Zone is the data-residency zone ("eu", "us", ...); may be empty.
 	Zone string
 }
-
-// Lookup finds a place in the built-in catalog by name or alias, ignoring case.
-// STUB: replaced by the catalog implementation.
-func Lookup(name string) (Place, bool) { return Place{}, false }
