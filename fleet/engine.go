@@ -1,0 +1,465 @@
+package fleet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/fleetsim/fleetsim/results"
+	"github.com/fleetsim/fleetsim/sim"
+)
+
+// Event kinds.
+const (
+	evArrival  uint16 = iota + 1 // Ref: load stream
+	evAtServer                   // Ref: call; the request reached its site
+	evStep                       // Ref: replica, Gen: replica generation; an iteration ended
+	evCallBack                   // Ref: call; an agent call's last token reached the orchestrator
+	evNextStep                   // Ref: session; the orchestrator issues the session's next model call
+)
+
+// Priorities at equal times: iterations end before new work arrives, so a
+// slot freed at t is visible to a request arriving at t.
+const (
+	prioStep  uint8 = 0
+	prioOther uint8 = 1
+)
+
+// loadStream is one (user group, load) arrival process.
+type loadStream struct {
+	user, load int
+	rng        *rand.Rand
+	next       float64 // seconds, the pending arrival
+	sessions   uint64  // sessions started, to seed each session's stream
+	sessBase   uint64  // first seed word of this stream's sessions
+}
+
+// call is one model call in flight.
+type call struct {
+	wl, user, sess int32 // sess < 0 for chat
+	pool, rep      int32
+	origin         int32 // location of the caller (user or orchestrator)
+	client         bool  // the caller is the user (access RTT applies)
+	measured       bool
+	spilled        bool
+	prompt, output int32
+	remaining      int32
+	issued         sim.Time // left the caller
+	atServer       sim.Time
+	admitted       sim.Time
+	firstTok       sim.Time
+	downS          float64 // seconds from the replica back to the caller
+}
+
+// session is one agent session in flight.
+type session struct {
+	wl, user  int32
+	rng       *rand.Rand
+	steps     int
+	step      int
+	ctx       int
+	start     sim.Time
+	ordinal   uint64 // the session's sequence number in its load stream
+	orchLoc   int32
+	client    bool // the orchestrator is the user's client
+	measured  bool
+	connected []int32 // locations with an open connection (persistent only)
+	bd        [5]float64
+}
+
+// Breakdown slots of session.bd.
+const (
+	bdNetwork = iota
+	bdQueue
+	bdCompute
+	bdTool
+	bdThink
+)
+
+// pool is a deployment's replicas at one site.
+type pool struct {
+	dep, site   int
+	loc         int
+	zone        string
+	first, n    int // replica range
+	kvCap       int
+	gpus        int
+	pricePerGPU float64
+
+	queue   []int32 // FIFO of calls waiting for a replica; head at qHead
+	qHead   int
+	resEWMA float64 // seconds from admission to finish, smoothed
+}
+
+func (p *pool) queueLen() int { return len(p.queue) - p.qHead }
+
+func (p *pool) pop() int32 {
+	c := p.queue[p.qHead]
+	p.qHead++
+	if p.qHead == len(p.queue) {
+		p.queue, p.qHead = p.queue[:0], 0
+	} else if p.qHead >= 1024 && p.qHead*2 >= len(p.queue) {
+		n := copy(p.queue, p.queue[p.qHead:])
+		p.queue, p.qHead = p.queue[:n], 0
+	}
+	return c
+}
+
+func (p *pool) observeResidence(s float64) {
+	if p.resEWMA == 0 {
+		p.resEWMA = s
+		return
+	}
+	p.resEWMA += 0.05 * (s - p.resEWMA)
+}
+
+type engine struct {
+	w  *World
+	st *Strategy
+	k  *sim.Kernel
+
+	netRng *rand.Rand
+	chat   []*rand.Rand // per workload
+	loads  []loadStream
+
+	pools []pool
+	reps  []replica
+
+	calls     []call
+	freeCalls []int32
+	sess      []session
+	freeSess  []int32
+
+	// order[loc] lists pool indexes by RTT from loc, nearest first.
+	order [][]int32
+
+	winStart, winEnd, stopAt sim.Time
+
+	m    meters
+	opts Options
+}
+
+// Simulate runs strategy index si of w and measures it. It is a pure
+// function of w, si and w.Run.Seed.
+func Simulate(w *World, si int) (results.Strategy, error) {
+	return SimulateWith(w, si, Options{})
+}
+
+// SimulateWith is Simulate with reporting options.
+func SimulateWith(w *World, si int, opts Options) (results.Strategy, error) {
+	if si < 0 || si >= len(w.Strategies) {
+		return results.Strategy{}, fmt.Errorf("strategy index %d out of range", si)
+	}
+	e, err := newEngine(w, si)
+	if err != nil {
+		return results.Strategy{}, err
+	}
+	e.opts = opts
+	e.run()
+	return e.outcome(), nil
+}
+
+func newEngine(w *World, si int) (*engine, error) {
+	st := &w.Strategies[si]
+	e := &engine{
+		w:        w,
+		st:       st,
+		k:        sim.NewKernel(),
+		netRng:   sim.Stream(w.Run.Seed, "network/"+st.Name),
+		winStart: w.Run.Warmup,
+		winEnd:   w.Run.Warmup + w.Run.Window,
+	}
+	e.stopAt = e.winEnd + w.Run.Drain
+	for i := range w.Workloads {
+		e.chat = append(e.chat, sim.Stream(w.Run.Seed, "workload/"+w.Workloads[i].Name))
+	}
+	for di := range st.Deployments {
+		d := &st.Deployments[di]
+		for _, pl := range d.Placements {
+			if pl.Replicas <= 0 {
+				continue
+			}
+			site := w.Sites[pl.Site]
+			p := pool{
+				dep: di, site: pl.Site, loc: site.Loc, zone: site.Zone,
+				first: len(e.reps), n: pl.Replicas,
+				kvCap: d.Estimator.KVCapacityTokens(),
+				gpus:  pl.Replicas * d.TP, pricePerGPU: pl.PricePerGPUHourUSD,
+			}
+			for r := 0; r < pl.Replicas; r++ {
+				e.reps = append(e.reps, replica{
+					pool:     int32(len(e.pools)),
+					est:      d.Estimator,
+					maxBatch: d.Estimator.MaxBatch(),
+					kvCap:    p.kvCap,
+				})
+			}
+			e.pools = append(e.pools, p)
+		}
+	}
+	if len(e.pools) == 0 {
+		return nil, fmt.Errorf("strategy %s: no replicas", st.Name)
+	}
+	e.order = make([][]int32, len(w.Locations))
+	e.m = newMeters(w, e.pools)
+	// One arrival stream per (user group, load), named so that adding a
+	// workload or a group leaves the others' arrivals unchanged, and the
+	// same in every strategy (common random numbers).
+	for ui, u := range w.Users {
+		for li := range u.Loads {
+			ls := loadStream{user: ui, load: li,
+				rng: sim.Stream(w.Run.Seed, "arrivals/"+u.Name+"/"+w.Workloads[u.Loads[li].Workload].Name)}
+			ls.sessBase = sim.Stream(w.Run.Seed, "sessions/"+u.Name+"/"+w.Workloads[u.Loads[li].Workload].Name).Uint64()
+			ls.next = u.Loads[li].Arrivals.Next(0, ls.rng)
+			e.loads = append(e.loads, ls)
+		}
+	}
+	for i := range e.loads {
+		e.scheduleArrival(i)
+	}
+	return e, nil
+}
+
+func (e *engine) scheduleArrival(i int) {
+	t := e.loads[i].next
+	if math.IsInf(t, 1) || t >= e.winEnd.Seconds() {
+		return
+	}
+	e.k.Schedule(sim.FromSeconds(t), prioOther, evArrival, int32(i), 0)
+}
+
+func (e *engine) run() {
+	for {
+		ev, ok := e.k.Next()
+		if !ok || ev.At > e.stopAt {
+			break
+		}
+		switch ev.Kind {
+		case evArrival:
+			e.onArrival(int(ev.Ref), ev.At)
+		case evAtServer:
+			e.onAtServer(ev.Ref, ev.At)
+		case evStep:
+			r := &e.reps[ev.Ref]
+			if ev.Gen == r.gen {
+				e.onStep(ev.Ref, ev.At)
+			}
+		case evCallBack:
+			e.onCallBack(ev.Ref, ev.At)
+		case evNextStep:
+			e.issueStep(ev.Ref, ev.At)
+		}
+	}
+	end := e.k.Now()
+	if end > e.stopAt {
+		end = e.stopAt
+	}
+	for i := range e.reps {
+		r := &e.reps[i]
+		if r.busy {
+			r.busyWin += clip(r.iterStart, end, e.winStart, e.winEnd)
+		}
+	}
+}
+
+// clip returns the length of [a, b] inside [lo, hi].
+func clip(a, b, lo, hi sim.Time) sim.Time {
+	if a < lo {
+		a = lo
+	}
+	if b > hi {
+		b = hi
+	}
+	if b > a {
+		return b - a
+	}
+	return 0
+}
+
+func (e *engine) inWindow(t sim.Time) bool { return t >= e.winStart && t < e.winEnd }
+
+func (e *engine) onArrival(li int, now sim.Time) {
+	ls := &e.loads[li]
+	u := &e.w.Users[ls.user]
+	load := &u.Loads[ls.load]
+	wl := &e.w.Workloads[load.Workload]
+	if wl.Agent {
+		e.startSession(li, now)
+	} else {
+		r := e.chat[load.Workload]
+		c := e.newCall()
+		cl := &e.calls[c]
+		*cl = call{
+			wl: int32(load.Workload), user: int32(ls.user), sess: -1,
+			pool: -1, rep: -1, origin: int32(u.Loc), client: true, measured: e.inWindow(now),
+			prompt: tokens(wl.Prompt.Sample(r)), output: tokens(wl.Output.Sample(r)),
+		}
+		e.issue(c, now, nil)
+	}
+	ls.next = load.Arrivals.Next(ls.next, ls.rng)
+	e.scheduleArrival(li)
+}
+
+// tokens turns a drawn value into a token count of at least 1.
+func tokens(v float64) int32 {
+	if !(v >= 1) { // also catches NaN
+		return 1
+	}
+	if v > math.MaxInt32/4 {
+		return math.MaxInt32 / 4
+	}
+	return int32(math.Round(v))
+}
+
+func (e *engine) newCall() int32 {
+	if n := len(e.freeCalls); n > 0 {
+		c := e.freeCalls[n-1]
+		e.freeCalls = e.freeCalls[:n-1]
+		return c
+	}
+	e.calls = append(e.calls, call{})
+	return int32(len(e.calls) - 1)
+}
+
+func (e *engine) freeCall(c int32) {
+	e.calls[c].wl = -1
+	e.freeCalls = append(e.freeCalls, c)
+}
+
+// rttS is the round trip between two locations in seconds, plus the
+// user's access RTT when one end is the user's client.
+func (e *engine) rttS(a, b int, user int32, client bool) float64 {
+	ms := e.w.RTT.RTTMs(a, b)
+	if client {
+		ms += e.w.Users[user].AccessRTTMs
+	}
+	return ms / 1000
+}
+
+func (e *engine) jitterS() float64 {
+	if e.w.Net.JitterMs == nil {
+		return 0
+	}
+	v := e.w.Net.JitterMs.Sample(e.netRng)
+	if !(v > 0) {
+		return 0
+	}
+	return v / 1000
+}
+
+// handshakeS is the connection setup a caller pays to reach loc: every
+// time for per-request connections, once per session and destination for
+// persistent agent connections, never for persistent chat clients.
+func (e *engine) handshakeS(wl *Workload, s *session, loc int, rtt float64) float64 {
+	if e.w.Net.HandshakeRTTs == 0 {
+		return 0
+	}
+	if wl.Persistent {
+		if s == nil {
+			return 0
+		}
+		for _, l := range s.connected {
+			if int(l) == loc {
+				return 0
+			}
+		}
+		s.connected = append(s.connected, int32(loc))
+	}
+	return float64(e.w.Net.HandshakeRTTs) * rtt
+}
+
+func (e *engine) bandwidth(client bool) float64 {
+	if client {
+		return e.w.Net.AccessBytesPerS
+	}
+	return e.w.Net.SiteBytesPerS
+}
+
+// issue routes call c, sent at now, and schedules its arrival at the site.
+func (e *engine) issue(c int32, now sim.Time, s *session) {
+	cl := &e.calls[c]
+	wl := &e.w.Workloads[cl.wl]
+	m := &e.m.wl[cl.wl]
+	cl.issued = now
+	if cl.measured {
+		m.reqArrived++
+	}
+	p, spilled := e.route(cl)
+	if p < 0 {
+		e.dropCall(c, now)
+		return
+	}
+	cl.pool = int32(p)
+	cl.spilled = spilled
+	if spilled && cl.measured {
+		m.spilled++
+	}
+	loc := e.pools[p].loc
+	rtt := e.rttS(int(cl.origin), loc, cl.user, cl.client)
+	up := e.handshakeS(wl, s, loc, rtt) + rtt/2 + e.jitterS() +
+		float64(cl.prompt)*e.w.Net.BytesPerToken/e.bandwidth(cl.client)
+	cl.downS = rtt / 2
+	at := now + sim.FromSeconds(up)
+	cl.atServer = at
+	e.k.Schedule(at, prioOther, evAtServer, c, 0)
+}
+
+// onAtServer hands call c, arrived at its site, to the replica with the
+// fewest calls that can take it, or queues it at the site (FIFO) until one
+// can; a site whose queue is full drops it.
+func (e *engine) onAtServer(c int32, now sim.Time) {
+	cl := &e.calls[c]
+	p := &e.pools[cl.pool]
+	need := int(cl.prompt + cl.output)
+	best := -1
+	if p.queueLen() == 0 {
+		for i := p.first; i < p.first+p.n; i++ {
+			if r := &e.reps[i]; r.canTake(need) && (best < 0 || r.active() < e.reps[best].active()) {
+				best = i
+			}
+		}
+	}
+	if best >= 0 {
+		cl.rep = int32(best)
+		e.assign(best, c, now)
+		return
+	}
+	if p.queueLen() >= e.st.MaxQueuePerReplica*p.n {
+		e.dropCall(c, now)
+		return
+	}
+	p.queue = append(p.queue, c)
+}
+
+func (e *engine) dropCall(c int32, now sim.Time) {
+	cl := &e.calls[c]
+	e.trace(cl, now, true)
+	if cl.measured {
+		e.m.wl[cl.wl].reqDropped++
+	}
+	if cl.sess >= 0 {
+		e.dropSession(cl.sess)
+	}
+	e.freeCall(c)
+}
+
+// finish is called when call c produced its last token at now.
+func (e *engine) finish(c int32, now sim.Time) {
+	cl := &e.calls[c]
+	r := &e.reps[cl.rep]
+	r.kvUsed -= int(cl.prompt + cl.output)
+	e.pools[cl.pool].observeResidence((now - cl.admitted).Seconds())
+	if cl.measured {
+		e.m.recordCall(e, cl, now)
+	}
+	e.trace(cl, now, false)
+	if cl.sess >= 0 {
+		s := &e.sess[cl.sess]
+		s.bd[bdNetwork] += (cl.atServer-cl.issued).Seconds() + cl.downS
+		s.bd[bdQueue] += (cl.admitted - cl.atServer).Seconds()
+		s.bd[bdCompute] += (now - cl.admitted).Seconds()
+		e.k.Schedule(now+sim.FromSeconds(cl.downS), prioOther, evCallBack, c, 0)
+		return
+	}
+	e.freeCall(c)
+}

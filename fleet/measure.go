@@ -1,0 +1,236 @@
+package fleet
+
+import (
+	"math"
+
+	"github.com/fleetsim/fleetsim/metrics"
+	"github.com/fleetsim/fleetsim/results"
+	"github.com/fleetsim/fleetsim/sim"
+)
+
+// wlMeter accumulates one workload's measurements. Latencies stream into
+// bounded histograms; nothing grows with the number of requests.
+type wlMeter struct {
+	reqArrived, reqCompleted, reqDropped, spilled int64
+	sesArrived, sesCompleted, sesDropped          int64
+	ttft, tpot, e2e, task                         *metrics.Histogram
+	bd                                            [5]float64
+	sloWithin                                     []int64
+}
+
+type poolMeter struct {
+	requests, tokens int64
+	queue            *metrics.Histogram
+}
+
+type meters struct {
+	wl   []wlMeter
+	pool []poolMeter
+}
+
+func newMeters(w *World, pools []pool) meters {
+	m := meters{wl: make([]wlMeter, len(w.Workloads)), pool: make([]poolMeter, len(pools))}
+	for i := range m.wl {
+		m.wl[i] = wlMeter{
+			ttft: metrics.NewHistogram(), tpot: metrics.NewHistogram(),
+			e2e: metrics.NewHistogram(), task: metrics.NewHistogram(),
+			sloWithin: make([]int64, len(w.Workloads[i].SLOs)),
+		}
+	}
+	for i := range m.pool {
+		m.pool[i].queue = metrics.NewHistogram()
+	}
+	return m
+}
+
+// recordCall measures a model call whose last token was produced at now.
+func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
+	wm := &m.wl[cl.wl]
+	ttft := (cl.firstTok-cl.issued).Seconds() + cl.downS
+	e2e := (now-cl.issued).Seconds() + cl.downS
+	tpot := 0.0
+	if cl.output > 1 {
+		tpot = (now - cl.firstTok).Seconds() / float64(cl.output-1)
+		wm.tpot.Add(tpot * 1000)
+	}
+	wm.ttft.Add(ttft * 1000)
+	wm.e2e.Add(e2e * 1000)
+	wm.reqCompleted++
+	for i, slo := range e.w.Workloads[cl.wl].SLOs {
+		v := math.Inf(1)
+		switch slo.Metric {
+		case MetricTTFT:
+			v = ttft
+		case MetricTPOT:
+			v = tpot
+		case MetricE2E:
+			v = e2e
+		}
+		if v <= slo.MaxS {
+			wm.sloWithin[i]++
+		}
+	}
+	pm := &m.pool[cl.pool]
+	pm.requests++
+	pm.tokens += int64(cl.prompt + cl.output)
+	pm.queue.Add((cl.admitted - cl.atServer).Seconds() * 1000)
+}
+
+// recordTask measures an agent session that ended at end.
+func (m *meters) recordTask(e *engine, s *session, end sim.Time) {
+	wm := &m.wl[s.wl]
+	d := (end - s.start).Seconds()
+	wm.task.Add(d)
+	wm.sesCompleted++
+	for i := range s.bd {
+		wm.bd[i] += s.bd[i]
+	}
+	for i, slo := range e.w.Workloads[s.wl].SLOs {
+		if slo.Metric == MetricTask && d <= slo.MaxS {
+			wm.sloWithin[i]++
+		}
+	}
+}
+
+// round6 keeps six significant digits, so results do not depend on the last
+// bits of floating-point arithmetic and read well.
+func round6(v float64) float64 {
+	if v == 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	p := math.Pow(10, 5-math.Floor(math.Log10(math.Abs(v))))
+	return math.Round(v*p) / p
+}
+
+func summary(h *metrics.Histogram) results.Summary {
+	if h.Count() == 0 {
+		return results.Summary{}
+	}
+	return results.Summary{
+		Count: int64(h.Count()), Mean: round6(h.Mean()),
+		P50: round6(h.Quantile(0.50)), P95: round6(h.Quantile(0.95)), P99: round6(h.Quantile(0.99)),
+		Max: round6(h.Max()),
+	}
+}
+
+// sloValue is the metric's value at percentile pct over all arrived items,
+// counting the ones that never completed as infinitely slow; nil when the
+// percentile falls among those.
+func sloValue(h *metrics.Histogram, arrived int64, pct float64) *float64 {
+	if arrived == 0 || h.Count() == 0 {
+		return nil
+	}
+	q := pct / 100 * float64(arrived) / float64(h.Count())
+	if q > 1 {
+		return nil
+	}
+	v := round6(h.Quantile(q))
+	return &v
+}
+
+// outcome turns the meters into the strategy's result.
+func (e *engine) outcome() results.Strategy {
+	st := e.st
+	out := results.Strategy{Name: st.Name, Kind: st.Kind, Description: st.Description, Events: e.k.Processed()}
+	// In flight: counted from the live slabs, not by subtraction, so the
+	// conservation identity is a real check.
+	reqLive := make([]int64, len(e.w.Workloads))
+	sesLive := make([]int64, len(e.w.Workloads))
+	for i := range e.calls {
+		if c := &e.calls[i]; c.wl >= 0 && c.measured {
+			reqLive[c.wl]++
+		}
+	}
+	for i := range e.sess {
+		if s := &e.sess[i]; s.wl >= 0 && s.measured {
+			sesLive[s.wl]++
+		}
+	}
+	windowH := e.w.Run.Window.Seconds() / 3600
+	var busy, capacity float64
+	for pi, p := range e.pools {
+		d := &st.Deployments[p.dep]
+		site := e.w.Sites[p.site]
+		var pb sim.Time
+		for r := p.first; r < p.first+p.n; r++ {
+			pb += e.reps[r].busyWin
+		}
+		util := 0.0
+		if e.w.Run.Window > 0 {
+			util = pb.Seconds() / (float64(p.n) * e.w.Run.Window.Seconds())
+		}
+		busy += pb.Seconds() * float64(d.TP)
+		capacity += float64(p.n*d.TP) * e.w.Run.Window.Seconds()
+		pm := &e.m.pool[pi]
+		cost := float64(p.gpus) * p.pricePerGPU
+		out.Sites = append(out.Sites, results.Site{
+			Site: site.Name, Kind: string(site.Kind), Zone: site.Zone, Model: d.Model, GPU: d.GPU,
+			Replicas: p.n, GPUs: p.gpus, CostPerHourUSD: round6(cost), Utilization: round6(util),
+			Requests: pm.requests, Tokens: pm.tokens, QueueP95Ms: round6(pm.queue.Quantile(0.95)),
+		})
+		out.GPUs += p.gpus
+		out.CostPerHourUSD += cost
+		out.Tokens += pm.tokens
+	}
+	if capacity > 0 {
+		out.Utilization = round6(busy / capacity)
+	}
+	if out.Tokens > 0 {
+		out.CostPerMillionTokensUSD = round6(out.CostPerHourUSD * windowH / float64(out.Tokens) * 1e6)
+	}
+	out.CostPerHourUSD = round6(out.CostPerHourUSD)
+	for wi := range e.w.Workloads {
+		wl := &e.w.Workloads[wi]
+		wm := &e.m.wl[wi]
+		r := results.Workload{
+			Name: wl.Name, Kind: "chat",
+			Requests: results.Counts{Arrived: wm.reqArrived, Completed: wm.reqCompleted, Dropped: wm.reqDropped, InFlight: reqLive[wi]},
+			Spilled:  wm.spilled,
+			TTFTMs:   summary(wm.ttft), TPOTMs: summary(wm.tpot), E2EMs: summary(wm.e2e),
+		}
+		if wl.Agent {
+			r.Kind = "agent"
+			r.Sessions = &results.Counts{Arrived: wm.sesArrived, Completed: wm.sesCompleted, Dropped: wm.sesDropped, InFlight: sesLive[wi]}
+			ts := summary(wm.task)
+			r.TaskS = &ts
+			bd := results.Breakdown{}
+			if n := float64(wm.sesCompleted); n > 0 {
+				bd = results.Breakdown{
+					Network: round6(wm.bd[bdNetwork] / n), Queueing: round6(wm.bd[bdQueue] / n),
+					Compute: round6(wm.bd[bdCompute] / n), Tool: round6(wm.bd[bdTool] / n), Think: round6(wm.bd[bdThink] / n),
+				}
+			}
+			r.TaskBreakdownS = &bd
+		}
+		r.SLOs = []results.SLO{}
+		for i, slo := range wl.SLOs {
+			arrived, h, scale := wm.reqArrived, wm.e2e, 1.0
+			switch slo.Metric {
+			case MetricTTFT:
+				h = wm.ttft
+			case MetricTPOT:
+				h = wm.tpot
+			case MetricTask:
+				arrived, h, scale = wm.sesArrived, wm.task, 1000
+			}
+			res := results.SLO{Metric: slo.Metric, Percentile: slo.Percentile, MaxMs: round6(slo.MaxS * 1000)}
+			if v := sloValue(h, arrived, slo.Percentile); v != nil {
+				ms := round6(*v * scale)
+				res.ValueMs = &ms
+			}
+			if arrived > 0 {
+				res.Attainment = round6(float64(wm.sloWithin[i]) / float64(arrived))
+				res.Met = float64(wm.sloWithin[i]) >= slo.Percentile/100*float64(arrived)
+			} else {
+				res.Met = true
+			}
+			if res.Met {
+				out.SLOsMet++
+			}
+			out.SLOs++
+			r.SLOs = append(r.SLOs, res)
+		}
+		out.Workloads = append(out.Workloads, r)
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+package fleet
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/fleetsim/fleetsim/results"
+)
+
+// Run simulates every strategy of w and collects the results in scenario
+// order. Strategies are independent simulations, so up to `parallel` of
+// them run at once; the result does not depend on how many.
+func Run(w *World, parallel int) (results.Result, error) {
+	res := results.Result{
+		SchemaVersion: results.SchemaVersion,
+		Scenario:      w.Name,
+		Description:   w.Description,
+		Seed:          w.Run.Seed,
+		Run: results.Run{
+			WindowS: w.Run.Window.Seconds(), WarmupS: w.Run.Warmup.Seconds(),
+			DrainS: w.Run.Drain.Seconds(), StartHourUTC: w.Run.StartHourUTC,
+		},
+		Strategies: make([]results.Strategy, len(w.Strategies)),
+	}
+	if parallel < 1 {
+		parallel = 1
+	}
+	errs := make([]error, len(w.Strategies))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range w.Strategies {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res.Strategies[i], errs[i] = Simulate(w, i)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return results.Result{}, fmt.Errorf("strategy %s: %w", w.Strategies[i].Name, err)
+		}
+	}
+	return res, nil
+}

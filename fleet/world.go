@@ -1,0 +1,211 @@
+package fleet
+
+import (
+	"math/rand/v2"
+
+	"github.com/fleetsim/fleetsim/serving"
+	"github.com/fleetsim/fleetsim/sim"
+	"github.com/fleetsim/fleetsim/topology"
+	"github.com/fleetsim/fleetsim/workloads"
+)
+
+// World is a scenario resolved for simulation. Locations index the RTT
+// matrix; every site, user group and tool refers to a location by index.
+type World struct {
+	// Name and Description of the scenario.
+	Name, Description string
+	// Locations are all places referred to; RTT is the matrix over them.
+	Locations []topology.Place
+	// RTT gives the round-trip time between two locations.
+	RTT *topology.Matrix
+	// Net holds connection and transfer costs.
+	Net Network
+	// Sites are the regions that can host replicas.
+	Sites []Site
+	// Users are the populations sending load.
+	Users []UserGroup
+	// Tools are the services agents call.
+	Tools []Tool
+	// Workloads are the kinds of traffic.
+	Workloads []Workload
+	// Strategies are the placements to compare.
+	Strategies []Strategy
+	// Run is the simulated window.
+	Run RunParams
+}
+
+// Network holds the per-call network costs beyond propagation.
+type Network struct {
+	// HandshakeRTTs is the round trips a new connection costs.
+	HandshakeRTTs int
+	// SiteBytesPerS is the per-flow bandwidth between sites.
+	SiteBytesPerS float64
+	// AccessBytesPerS is the per-flow bandwidth of a user's access link.
+	AccessBytesPerS float64
+	// BytesPerToken converts tokens to bytes on the wire.
+	BytesPerToken float64
+	// JitterMs is added to each call's round trip; nil means none.
+	JitterMs workloads.Dist
+}
+
+// RunParams is the simulated window. Time 0 is the start of the warm-up.
+type RunParams struct {
+	// Warmup, Window and Drain are consecutive phases of simulated time.
+	Warmup, Window, Drain sim.Time
+	// StartHourUTC is the UTC hour of day at the start of the window.
+	StartHourUTC float64
+	// Seed derives every random stream.
+	Seed uint64
+}
+
+// Site is a place that can host replicas.
+type Site struct {
+	Name string
+	// Loc indexes World.Locations.
+	Loc  int
+	Kind topology.Kind
+	Zone string
+}
+
+// UserGroup is a population at one location.
+type UserGroup struct {
+	Name string
+	// Loc indexes World.Locations.
+	Loc int
+	// Zone is the users' data-residency zone.
+	Zone string
+	// AccessRTTMs is added to every round trip that starts at the user.
+	AccessRTTMs float64
+	// EdgeLoc is the location of the nearest edge site, or -1 when there is none.
+	EdgeLoc int
+	// Loads are the workloads the group sends.
+	Loads []Load
+}
+
+// Load is one workload's arrival process from one user group.
+type Load struct {
+	// Workload indexes World.Workloads.
+	Workload int
+	// PeakRatePerS is the arrival rate at the daily peak.
+	PeakRatePerS float64
+	// Arrivals generates request or session arrival times, in seconds from time 0.
+	Arrivals ArrivalProcess
+}
+
+// ArrivalProcess generates arrival times: Next returns the first arrival
+// after t (seconds), +Inf when there is none. workloads.Arrivals is one.
+type ArrivalProcess interface {
+	Next(t float64, r *rand.Rand) float64
+}
+
+// Tool is a service that agents call.
+type Tool struct {
+	Name string
+	// Loc indexes World.Locations.
+	Loc int
+	// ServiceMs is the time a call spends inside the tool.
+	ServiceMs workloads.Dist
+}
+
+// Orchestrator is where an agent loop runs.
+type Orchestrator uint8
+
+// Where the agent loop runs.
+const (
+	AtClient Orchestrator = iota
+	AtEdge
+	AtModel
+)
+
+// String returns the scenario spelling.
+func (o Orchestrator) String() string {
+	switch o {
+	case AtEdge:
+		return "edge"
+	case AtModel:
+		return "model"
+	}
+	return "client"
+}
+
+// SLO metrics.
+const (
+	MetricTTFT = "ttft"
+	MetricTPOT = "tpot"
+	MetricE2E  = "e2e"
+	MetricTask = "task"
+)
+
+// SLO is one objective: the Percentile of Metric must not exceed MaxS.
+type SLO struct {
+	Metric     string
+	Percentile float64
+	MaxS       float64
+}
+
+// ToolCall is a call an agent step makes with some probability.
+type ToolCall struct {
+	// Tool indexes World.Tools.
+	Tool        int
+	Probability float64
+}
+
+// Workload is a kind of traffic. Chat workloads use Prompt and Output;
+// agent workloads use the rest.
+type Workload struct {
+	Name  string
+	Agent bool
+	// Persistent connections pay handshakes once per session and destination
+	// (agents) or never (chat clients with a warm connection).
+	Persistent bool
+	// Zone confines calls to sites of this zone; ZoneFromUser confines each
+	// call to the zone of its user group instead.
+	Zone         string
+	ZoneFromUser bool
+	// Chat: prompt and output tokens.
+	Prompt, Output workloads.Dist
+	// Agent: steps per session, first prompt, output and tool-result tokens per step.
+	Steps, InitialPrompt, StepOutput, ToolResult workloads.Dist
+	// Tools are called after every step but the last.
+	Tools    []ToolCall
+	Parallel bool
+	// ThinkMs is a pause after each step's tools; nil means none.
+	ThinkMs      workloads.Dist
+	Orchestrator Orchestrator
+	MaxContext   int
+	SLOs         []SLO
+}
+
+// Strategy is one placement to simulate.
+type Strategy struct {
+	Name, Kind, Description string
+	Deployments             []Deployment
+	// SpillWait: a call spills to the next nearest site when the predicted
+	// queue wait at the nearest is above it; 0 disables spill-over.
+	SpillWait sim.Time
+	// MaxQueuePerReplica: a pool whose replicas all have this many waiting is full.
+	MaxQueuePerReplica int
+}
+
+// Deployment is replicas of one model on one GPU type at some sites.
+type Deployment struct {
+	Model, GPU string
+	// TP is GPUs per replica.
+	TP int
+	// Estimator is the serving model of one replica (stateless, shared).
+	Estimator serving.Estimator
+	// Serves[w] says whether workload w may use this deployment.
+	Serves []bool
+	// MaxPromptTokens: longer prompts go elsewhere; 0 means no limit.
+	MaxPromptTokens int
+	// Placements say how many replicas run at which site.
+	Placements []Placement
+}
+
+// Placement is a deployment's replicas at one site.
+type Placement struct {
+	// Site indexes World.Sites.
+	Site               int
+	Replicas           int
+	PricePerGPUHourUSD float64
+}
