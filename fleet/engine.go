@@ -455,7 +455,7 @@ func (e *engine) finish(c int32, now sim.Time) {
 	e.trace(cl, now, false)
 	if cl.sess >= 0 {
 		s := &e.sess[cl.sess]
-		s.bd[bdNetwork] += (cl.atServer-cl.issued).Seconds() + cl.downS
+		s.bd[bdNetwork] += (cl.atServer - cl.issued).Seconds() + cl.downS
 		s.bd[bdQueue] += (cl.admitted - cl.atServer).Seconds()
 		s.bd[bdCompute] += (now - cl.admitted).Seconds()
 		e.k.Schedule(now+sim.FromSeconds(cl.downS), prioOther, evCallBack, c, 0)

@@ -19,9 +19,9 @@ type linearEst struct {
 }
 
 func (l linearEst) PrefillSeconds(tokens int, _ float64) float64 { return float64(tokens) * l.PerToken }
-func (l linearEst) DecodeStepSeconds(int, int) float64         { return l.Step }
-func (l linearEst) KVCapacityTokens() int                       { return l.KV }
-func (l linearEst) MaxBatch() int                               { return l.Batch }
+func (l linearEst) DecodeStepSeconds(int, int) float64           { return l.Step }
+func (l linearEst) KVCapacityTokens() int                        { return l.KV }
+func (l linearEst) MaxBatch() int                                { return l.Batch }
 
 // fixedArrivals arrives at the given times (seconds), then never.
 type fixedArrivals []float64
@@ -140,8 +140,8 @@ func TestMMcMeanWait(t *testing.T) {
 		lambda := tc.rho * float64(tc.c) * mu
 		w := testWorld{
 			rttMs: -1, replicas: tc.c, windowS: tc.windowS,
-			est: linearEst{PerToken: 1e-4, KV: 1 << 30, Batch: 1},
-			wl: Workload{Name: "q", Prompt: workloads.Exponential{Rate: 1.0 / 10000}, Output: workloads.Constant{Value: 1}},
+			est:      linearEst{PerToken: 1e-4, KV: 1 << 30, Batch: 1},
+			wl:       Workload{Name: "q", Prompt: workloads.Exponential{Rate: 1.0 / 10000}, Output: workloads.Constant{Value: 1}},
 			arrivals: workloads.Arrivals{PeakRatePerS: lambda, Curve: flatCurve(t)},
 		}.build(t)
 		var sumWait float64

@@ -46,8 +46,8 @@ func newMeters(w *World, pools []pool) meters {
 // recordCall measures a model call whose last token was produced at now.
 func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 	wm := &m.wl[cl.wl]
-	ttft := (cl.firstTok-cl.issued).Seconds() + cl.downS
-	e2e := (now-cl.issued).Seconds() + cl.downS
+	ttft := (cl.firstTok - cl.issued).Seconds() + cl.downS
+	e2e := (now - cl.issued).Seconds() + cl.downS
 	tpot := 0.0
 	if cl.output > 1 {
 		tpot = (now - cl.firstTok).Seconds() / float64(cl.output-1)

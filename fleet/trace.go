@@ -11,18 +11,18 @@ type CallRecord struct {
 	// -1 for chat; Step is the call's step within the session.
 	Session, Step int64
 	// Site and Replica that served the call (-1 when dropped before a replica).
-	Site            string
-	Replica         int
-	Prompt, Output  int
-	Measured        bool
-	Spilled         bool
-	Dropped         bool
-	Issued          float64
-	AtServer        float64
-	Admitted        float64
-	FirstToken      float64
-	Finished        float64
-	TTFTS, E2ES     float64 // as seen by the caller
+	Site           string
+	Replica        int
+	Prompt, Output int
+	Measured       bool
+	Spilled        bool
+	Dropped        bool
+	Issued         float64
+	AtServer       float64
+	Admitted       float64
+	FirstToken     float64
+	Finished       float64
+	TTFTS, E2ES    float64 // as seen by the caller
 }
 
 // Options changes what Simulate reports, not what it simulates.
@@ -56,8 +56,8 @@ func (e *engine) trace(cl *call, now sim.Time, dropped bool) {
 		rec.Admitted = cl.admitted.Seconds()
 		rec.FirstToken = cl.firstTok.Seconds()
 		rec.Finished = now.Seconds()
-		rec.TTFTS = (cl.firstTok-cl.issued).Seconds() + cl.downS
-		rec.E2ES = (now-cl.issued).Seconds() + cl.downS
+		rec.TTFTS = (cl.firstTok - cl.issued).Seconds() + cl.downS
+		rec.E2ES = (now - cl.issued).Seconds() + cl.downS
 	}
 	e.opts.OnCall(&rec)
 }

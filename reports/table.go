@@ -166,7 +166,9 @@ func ratio(a, b int64) float64 {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-func trimFloat(v float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".") }
+func trimFloat(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
+}
 
 func hours(s float64) string {
 	if s >= 3600 {
