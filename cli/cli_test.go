@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -295,5 +297,64 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	}
 	if json.Valid(out.Bytes()) {
 		t.Error("--output table lost to FLEETSIM_OUTPUT")
+	}
+}
+
+// TestTrace: --trace writes one row per finished or dropped call, with
+// causal timestamps, matching the result's counts.
+func TestTrace(t *testing.T) {
+	dir := t.TempDir()
+	tr := filepath.Join(dir, "trace.csv")
+	r := run(t, "run", "minimal", "--output", "json", "--trace", tr)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	var res results.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	num := func(row []string, name string) float64 {
+		v, err := strconv.ParseFloat(row[col[name]], 64)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return v
+	}
+	var measured int64
+	for _, row := range rows[1:] {
+		if row[col["measured"]] == "true" {
+			measured++
+		}
+		if row[col["dropped"]] == "true" {
+			continue
+		}
+		ts := []float64{num(row, "issued_s"), num(row, "at_server_s"), num(row, "admitted_s"), num(row, "first_token_s"), num(row, "finished_s")}
+		for i := 1; i < len(ts); i++ {
+			if ts[i] < ts[i-1] {
+				t.Fatalf("row %v: timestamps out of order", row)
+			}
+		}
+	}
+	c := res.Strategies[0].Workloads[0].Requests
+	if measured != c.Completed+c.Dropped {
+		t.Errorf("trace has %d measured rows, result completed %d + dropped %d", measured, c.Completed, c.Dropped)
+	}
+	// Tracing does not change the result.
+	plain := run(t, "run", "minimal", "--output", "json")
+	if plain.stdout != r.stdout {
+		t.Error("--trace changed the result")
 	}
 }

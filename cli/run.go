@@ -22,6 +22,7 @@ const DefaultScenario = "global-agentic"
 type runFlags struct {
 	seed  uint64
 	out   string
+	trace string
 	quiet bool
 }
 
@@ -53,6 +54,7 @@ Timing goes to stderr, so stdout is byte-identical for the same scenario and see
 	cmd.Flags().String("output", "table", "output format: table or json (env FLEETSIM_OUTPUT)")
 	cmd.Flags().Int("parallel", 0, "strategies simulated at once (default GOMAXPROCS; env FLEETSIM_PARALLEL); output does not depend on it")
 	cmd.Flags().StringVar(&f.out, "out", "", "write the output to FILE atomically instead of stdout")
+	cmd.Flags().StringVar(&f.trace, "trace", "", "stream one CSV row per model call to FILE (atomically; strategies then run one at a time)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stderr")
 	_ = v.BindPFlag("output", cmd.Flags().Lookup("output"))
 	_ = v.BindPFlag("parallel", cmd.Flags().Lookup("parallel"))
@@ -81,7 +83,20 @@ func runScenario(name string, seed *uint64, output string, parallel int, f *runF
 		return invalid(err)
 	}
 	start := time.Now()
-	res, err := fleet.Run(w, parallel)
+	var res results.Result
+	if f.trace != "" {
+		err = reports.WriteFile(f.trace, func(out io.Writer) error {
+			tw := newTraceWriter(out)
+			var err error
+			res, err = fleet.Run(w, 1, fleet.Options{OnCall: tw.write})
+			if err != nil {
+				return err
+			}
+			return tw.flush()
+		})
+	} else {
+		res, err = fleet.Run(w, parallel, fleet.Options{})
+	}
 	if err != nil {
 		return err
 	}

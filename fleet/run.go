@@ -9,8 +9,10 @@ import (
 
 // Run simulates every strategy of w and collects the results in scenario
 // order. Strategies are independent simulations, so up to `parallel` of
-// them run at once; the result does not depend on how many.
-func Run(w *World, parallel int) (results.Result, error) {
+// them run at once; the result does not depend on how many. When
+// opts.OnCall is set, strategies run one after another so that the calls
+// it sees come strategy by strategy, each in simulated-time order.
+func Run(w *World, parallel int, opts Options) (results.Result, error) {
 	res := results.Result{
 		SchemaVersion: results.SchemaVersion,
 		Scenario:      w.Name,
@@ -22,7 +24,7 @@ func Run(w *World, parallel int) (results.Result, error) {
 		},
 		Strategies: make([]results.Strategy, len(w.Strategies)),
 	}
-	if parallel < 1 {
+	if parallel < 1 || opts.OnCall != nil {
 		parallel = 1
 	}
 	errs := make([]error, len(w.Strategies))
@@ -34,7 +36,7 @@ func Run(w *World, parallel int) (results.Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res.Strategies[i], errs[i] = Simulate(w, i)
+			res.Strategies[i], errs[i] = SimulateWith(w, i, opts)
 		}()
 	}
 	wg.Wait()

@@ -6,7 +6,7 @@ import "github.com/fleetsim/fleetsim/sim"
 // and invariant checks. Times are simulated seconds from the start of the
 // warm-up; a dropped call has only Issued (and AtServer if it got there).
 type CallRecord struct {
-	Workload, User string
+	Strategy, Workload, User string
 	// Session is the agent session's sequence number in its load stream,
 	// -1 for chat; Step is the call's step within the session.
 	Session, Step int64
@@ -37,7 +37,7 @@ func (e *engine) trace(cl *call, now sim.Time, dropped bool) {
 		return
 	}
 	rec := CallRecord{
-		Workload: e.w.Workloads[cl.wl].Name, User: e.w.Users[cl.user].Name,
+		Strategy: e.st.Name, Workload: e.w.Workloads[cl.wl].Name, User: e.w.Users[cl.user].Name,
 		Session: -1, Replica: -1,
 		Prompt: int(cl.prompt), Output: int(cl.output),
 		Measured: cl.measured, Spilled: cl.spilled, Dropped: dropped,
