@@ -18,6 +18,10 @@ type Scenario struct {
 	Metadata Metadata `yaml:"metadata" json:"metadata"`
 	// Spec is what to simulate.
 	Spec Spec `yaml:"spec" json:"spec"`
+
+	// origin is where the scenario was loaded from and the line of each
+	// field; nil for a scenario built in Go.
+	origin *origin
 }
 
 // Metadata names and describes a scenario.
@@ -31,7 +35,7 @@ type Metadata struct {
 // Spec is the body of a scenario.
 type Spec struct {
 	// Run sets the simulated window, warm-up and seed.
-	Run Run `yaml:"run" json:"run"`
+	Run Run `yaml:"run,omitempty" json:"run,omitempty"`
 	// Network sets the RTT model, measured overrides, connection and bandwidth costs.
 	Network Network `yaml:"network,omitempty" json:"network,omitempty"`
 	// Regions are the sites (core regions and edge sites) where clusters run.
@@ -73,7 +77,7 @@ type Network struct {
 	PathInflation *float64 `yaml:"pathInflation,omitempty" json:"pathInflation,omitempty"`
 	// FiberKmPerMs is the one-way speed of light in fiber, in km per ms. Default 200.
 	FiberKmPerMs *float64 `yaml:"fiberKmPerMs,omitempty" json:"fiberKmPerMs,omitempty"`
-	// SameSiteRTTMs is the RTT between two endpoints at the same place, in ms. Default 0.5.
+	// SameSiteRTTMs is the RTT between two endpoints at the same place, in ms. Default 2 (docs/network.md).
 	SameSiteRTTMs *float64 `yaml:"sameSiteRttMs,omitempty" json:"sameSiteRttMs,omitempty"`
 	// JitterMs is added to every round trip, in ms. Default exponential with mean 1.
 	JitterMs *Dist `yaml:"jitterMs,omitempty" json:"jitterMs,omitempty"`
@@ -171,13 +175,14 @@ type UserGroup struct {
 	// Curve is the daily load curve in the group's local time.
 	Curve Curve `yaml:"curve,omitempty" json:"curve,omitempty"`
 	// Load gives the peak rate of each workload this group sends.
-	Load []Load `yaml:"load" json:"load"`
+	Load []UserLoad `yaml:"load" json:"load"`
 }
 
 // Curve is a daily load curve in local time, as multipliers of the peak
 // rate. Give either PeakHourLocal (and TroughRatio) or Hourly.
 type Curve struct {
-	// PeakHourLocal is the local hour (0..24) of the peak. Default 14.
+	// PeakHourLocal is the local hour (0..24) whose hour-long slot is the peak
+	// (14 means 14:00-15:00). Default 14.
 	PeakHourLocal *float64 `yaml:"peakHourLocal,omitempty" json:"peakHourLocal,omitempty"`
 	// TroughRatio is the rate 12 hours from the peak over the peak rate (0..1). Default 0.25.
 	TroughRatio *float64 `yaml:"troughRatio,omitempty" json:"troughRatio,omitempty"`
@@ -186,8 +191,8 @@ type Curve struct {
 	Hourly []float64 `yaml:"hourly,omitempty" json:"hourly,omitempty"`
 }
 
-// Load is the rate at which a user group sends one workload.
-type Load struct {
+// UserLoad is the rate at which a user group sends one workload.
+type UserLoad struct {
 	// Workload names a workload in spec.workloads.
 	Workload string `yaml:"workload" json:"workload"`
 	// PeakRatePerS is the arrival rate at the curve's peak: requests per

@@ -1,0 +1,217 @@
+package scenarios
+
+import (
+	"github.com/fleetsim/fleetsim/topology"
+)
+
+// Defaults of the scenario format. They are the values documented on the
+// fields in types.go (the scenario contract) and in
+// docs/scenario-reference.md.
+const (
+	DefaultDuration             = Duration(24 * 3600) // run.duration "24h"
+	DefaultDrain                = Duration(3600)      // run.drain "1h"
+	DefaultDate                 = "2026-01-15"        // run.date
+	DefaultSeed          uint64 = 1                   // run.seed
+	DefaultFiberKmPerMs         = 200.0               // network.fiberKmPerMs; see docs/network.md
+	DefaultSameSiteRTTMs        = 2.0                 // network.sameSiteRttMs; see docs/network.md
+	DefaultJitterMeanMs         = 1.0                 // network.jitterMs: exponential with this mean
+	// DefaultHandshakeRTTs is TCP (1 RTT) plus TLS 1.3 (1 RTT, RFC 8446 section 2).
+	DefaultHandshakeRTTs       = 2
+	DefaultBandwidthMbps       = 1000.0      // network.bandwidthMbps
+	DefaultAccessBandwidthMbps = 50.0        // network.accessBandwidthMbps
+	DefaultBytesPerToken       = 4.0         // network.bytesPerToken
+	DefaultGPUsPerNode         = 8           // gpuPools[].gpusPerNode (an HGX/DGX node holds 8 GPUs)
+	DefaultAccessRTTMs         = 10.0        // users[].accessRttMs
+	DefaultPeakHourLocal       = 14.0        // users[].curve.peakHourLocal
+	DefaultTroughRatio         = 0.25        // users[].curve.troughRatio
+	DefaultMaxContextTokens    = 128000      // agent.maxContextTokens (the 128K context of Llama 3.1)
+	DefaultMaxBatch            = 256         // deployments[].maxBatch
+	DefaultSpillOverWait       = Duration(2) // routing.spillOverWait "2s"
+	DefaultMaxQueuePerReplica  = 512         // routing.maxQueuePerReplica
+)
+
+// SetDefaults fills every unset field that has a documented default.
+// Regions and user groups whose name or place is in the built-in place
+// catalog take their coordinates (regions only), time zone, kind and zone
+// from it; a user group whose place is a region of the scenario takes that
+// region's time zone and zone. A deployment that serves no workload in
+// particular serves all of them. SetDefaults is idempotent.
+func (s *Scenario) SetDefaults() {
+	sp := &s.Spec
+	r := &sp.Run
+	if r.Duration == 0 {
+		r.Duration = DefaultDuration
+	}
+	if r.Drain == 0 {
+		r.Drain = DefaultDrain
+	}
+	if r.Date == "" {
+		r.Date = DefaultDate
+	}
+	if r.Seed == nil {
+		r.Seed = ptr(DefaultSeed)
+	}
+
+	n := &sp.Network
+	if n.FiberKmPerMs == nil {
+		n.FiberKmPerMs = ptr(DefaultFiberKmPerMs)
+	}
+	if n.SameSiteRTTMs == nil {
+		n.SameSiteRTTMs = ptr(DefaultSameSiteRTTMs)
+	}
+	if n.JitterMs == nil {
+		n.JitterMs = &Dist{Dist: "exponential", Mean: ptr(DefaultJitterMeanMs)}
+	}
+	if n.HandshakeRTTs == nil {
+		n.HandshakeRTTs = ptr(DefaultHandshakeRTTs)
+	}
+	if n.BandwidthMbps == 0 {
+		n.BandwidthMbps = DefaultBandwidthMbps
+	}
+	if n.AccessBandwidthMbps == 0 {
+		n.AccessBandwidthMbps = DefaultAccessBandwidthMbps
+	}
+	if n.BytesPerToken == 0 {
+		n.BytesPerToken = DefaultBytesPerToken
+	}
+
+	for i := range sp.Regions {
+		rg := &sp.Regions[i]
+		if p, ok := topology.Lookup(rg.Name); ok {
+			if rg.Lat == nil && rg.Lon == nil {
+				rg.Lat, rg.Lon = ptr(p.Lat), ptr(p.Lon)
+			}
+			if rg.TimeZone == "" {
+				rg.TimeZone = p.TimeZone
+			}
+			if rg.Kind == "" {
+				rg.Kind = string(p.Kind)
+			}
+			if rg.Zone == "" {
+				rg.Zone = p.Zone
+			}
+		}
+		if rg.Kind == "" {
+			rg.Kind = string(topology.Core)
+		}
+		for j := range rg.Clusters {
+			for k := range rg.Clusters[j].GPUPools {
+				if pool := &rg.Clusters[j].GPUPools[k]; pool.GPUsPerNode == 0 {
+					pool.GPUsPerNode = DefaultGPUsPerNode
+				}
+			}
+		}
+	}
+
+	for i := range sp.Users {
+		u := &sp.Users[i]
+		if u.Place != "" {
+			tz, zone := s.placeTZZone(u.Place)
+			if u.TimeZone == "" {
+				u.TimeZone = tz
+			}
+			if u.Zone == "" {
+				u.Zone = zone
+			}
+		}
+		if u.AccessRTTMs == nil {
+			u.AccessRTTMs = ptr(DefaultAccessRTTMs)
+		}
+		if len(u.Curve.Hourly) == 0 {
+			if u.Curve.PeakHourLocal == nil {
+				u.Curve.PeakHourLocal = ptr(DefaultPeakHourLocal)
+			}
+			if u.Curve.TroughRatio == nil {
+				u.Curve.TroughRatio = ptr(DefaultTroughRatio)
+			}
+		}
+	}
+
+	var workloadNames []string
+	for i := range sp.Workloads {
+		w := &sp.Workloads[i]
+		workloadNames = append(workloadNames, w.Name)
+		if w.Connection == "" {
+			switch w.Kind {
+			case "chat":
+				w.Connection = "perRequest"
+			case "agent":
+				w.Connection = "persistent"
+			}
+		}
+		if a := w.Agent; a != nil {
+			if a.ToolCallMode == "" {
+				a.ToolCallMode = "sequential"
+			}
+			if a.Orchestrator == "" {
+				a.Orchestrator = "client"
+			}
+			if a.MaxContextTokens == 0 {
+				a.MaxContextTokens = DefaultMaxContextTokens
+			}
+			for j := range a.Tools {
+				if a.Tools[j].Probability == nil {
+					a.Tools[j].Probability = ptr(1.0)
+				}
+			}
+		}
+	}
+
+	for i := range sp.Strategies {
+		st := &sp.Strategies[i]
+		for j := range st.Deployments {
+			d := &st.Deployments[j]
+			if d.Precision == "" {
+				d.Precision = "bf16"
+			}
+			if d.TensorParallel == 0 {
+				d.TensorParallel = 1
+			}
+			if d.MaxBatch == 0 {
+				d.MaxBatch = DefaultMaxBatch
+			}
+			if d.Split == "" {
+				d.Split = "demand"
+			}
+			if len(d.Serves) == 0 && len(workloadNames) > 0 {
+				d.Serves = append([]string(nil), workloadNames...)
+			}
+		}
+		if st.Routing.Policy == "" {
+			st.Routing.Policy = "nearest"
+		}
+		if st.Routing.SpillOverWait == nil {
+			st.Routing.SpillOverWait = ptr(DefaultSpillOverWait)
+		}
+		if st.Routing.MaxQueuePerReplica == 0 {
+			st.Routing.MaxQueuePerReplica = DefaultMaxQueuePerReplica
+		}
+	}
+}
+
+// placeTZZone returns the time zone and zone of a place: a region of the
+// scenario first, else the built-in catalog.
+func (s *Scenario) placeTZZone(place string) (tz, zone string) {
+	for _, rg := range s.Spec.Regions {
+		if rg.Name == place {
+			tz, zone = rg.TimeZone, rg.Zone
+			if p, ok := topology.Lookup(place); ok {
+				tz, zone = or(tz, p.TimeZone), or(zone, p.Zone)
+			}
+			return tz, zone
+		}
+	}
+	if p, ok := topology.Lookup(place); ok {
+		return p.TimeZone, p.Zone
+	}
+	return "", ""
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func ptr[T any](v T) *T { return &v }
