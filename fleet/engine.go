@@ -234,21 +234,7 @@ func (e *engine) run() {
 		if !ok || ev.At > e.stopAt {
 			break
 		}
-		switch ev.Kind {
-		case evArrival:
-			e.onArrival(int(ev.Ref), ev.At)
-		case evAtServer:
-			e.onAtServer(ev.Ref, ev.At)
-		case evStep:
-			r := &e.reps[ev.Ref]
-			if ev.Gen == r.gen {
-				e.onStep(ev.Ref, ev.At)
-			}
-		case evCallBack:
-			e.onCallBack(ev.Ref, ev.At)
-		case evNextStep:
-			e.issueStep(ev.Ref, ev.At)
-		}
+		e.dispatch(ev)
 	}
 	end := e.k.Now()
 	if end > e.stopAt {
@@ -259,6 +245,24 @@ func (e *engine) run() {
 		if r.busy {
 			r.busyWin += clip(r.iterStart, end, e.winStart, e.winEnd)
 		}
+	}
+}
+
+// dispatch handles one event.
+func (e *engine) dispatch(ev sim.Event) {
+	switch ev.Kind {
+	case evArrival:
+		e.onArrival(int(ev.Ref), ev.At)
+	case evAtServer:
+		e.onAtServer(ev.Ref, ev.At)
+	case evStep:
+		if ev.Gen == e.reps[ev.Ref].gen {
+			e.onStep(ev.Ref, ev.At)
+		}
+	case evCallBack:
+		e.onCallBack(ev.Ref, ev.At)
+	case evNextStep:
+		e.issueStep(ev.Ref, ev.At)
 	}
 }
 
