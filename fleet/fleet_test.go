@@ -328,3 +328,53 @@ func TestBatchingCausality(t *testing.T) {
 		t.Fatal("no trace records")
 	}
 }
+
+// TestAgentOrchestratorAtModel: with the loop beside the model, the WAN is
+// crossed only by the task and its result; model calls are local and tool
+// calls go from the site.
+func TestAgentOrchestratorAtModel(t *testing.T) {
+	const (
+		rtt, access        = 60.0, 5.0 // ms, user to site
+		siteToTool         = 1.0       // ms (set by testWorld)
+		steps              = 3
+		first, out, result = 1000, 50, 200
+		perToken, step     = 10e-6, 0.02
+		svc                = 100.0 // ms
+	)
+	w := testWorld{
+		rttMs: rtt, accessMs: access, toolRTTMs: 80, handshakes: 2, windowS: 1000,
+		est:   linearEst{PerToken: perToken, Step: step, KV: 1 << 20, Batch: 8},
+		tools: []Tool{{Name: "t", ServiceMs: workloads.Constant{Value: svc}}},
+		wl: Workload{
+			Name: "agent", Agent: true, Persistent: true, MaxContext: 1 << 20, Orchestrator: AtModel,
+			Steps: workloads.Constant{Value: steps}, InitialPrompt: workloads.Constant{Value: first},
+			StepOutput: workloads.Constant{Value: out}, ToolResult: workloads.Constant{Value: result},
+			Tools: []ToolCall{{Tool: 0, Probability: 1}},
+		},
+		arrivals: fixedArrivals{5},
+	}.build(t)
+	res, err := Simulate(w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := (rtt + access) / 1000
+	tr := siteToTool / 1000
+	// The task reaches the orchestrator (handshakes + half a round trip) and
+	// the result returns (half a round trip); calls to the co-located model
+	// cost nothing on the network (same-site RTT 0 in this world).
+	want := 2*r + r/2 + r/2
+	ctx := first
+	for i := 0; i < steps; i++ {
+		want += float64(ctx)*perToken + (out-1)*step
+		if i < steps-1 {
+			if i == 0 {
+				want += 2 * tr
+			}
+			want += tr + svc/1000
+			ctx += out + result
+		}
+	}
+	if got := res.Workloads[0].TaskS.Mean; math.Abs(got-want) > 20e-6 {
+		t.Errorf("task time = %.6f s, want %.6f s", got, want)
+	}
+}
