@@ -22,25 +22,6 @@ import (
 	"github.com/fleetsim/fleetsim/workloads"
 )
 
-// Defaults of the scenario fields the builder reads when they are unset.
-// Their sources are in docs/scenario-reference.md and docs/network.md.
-const (
-	DefaultHandshakeRTTs       = 2    // TCP (1 RTT) + TLS 1.3 (1 RTT), RFC 8446 §2
-	DefaultBandwidthMbps       = 1000 // per-flow between sites: an assumption, stated in docs/network.md
-	DefaultAccessBandwidthMbps = 50   // per-flow user access link: an assumption, stated in docs/network.md
-	DefaultBytesPerToken       = 4    // about 4 bytes of UTF-8 text per token for English BPE vocabularies
-	DefaultJitterMeanMs        = 1.0  // exponential jitter per round trip: an assumption
-	DefaultAccessRTTMs         = 10.0 // last-mile RTT: an assumption, stated in docs/network.md
-	DefaultPeakHourLocal       = 14.0
-	DefaultTroughRatio         = 0.25
-	DefaultSpillOverWaitS      = 2.0
-	DefaultMaxQueuePerReplica  = 512
-	DefaultMaxBatch            = 256
-	DefaultMaxContextTokens    = 128000
-	DefaultMemoryFraction      = 0.9 // vLLM's default gpu_memory_utilization
-	DefaultDate                = "2026-01-15"
-)
-
 // Build resolves s, which must have passed Validate, into a World. Errors
 // name the file, line and field they come from.
 func Build(s *scenarios.Scenario) (*fleet.World, error) {
@@ -226,11 +207,11 @@ func (b *builder) network() {
 	}
 	b.w.RTT = x
 	net := fleet.Network{
-		HandshakeRTTs:   DefaultHandshakeRTTs,
-		SiteBytesPerS:   orDefault(n.BandwidthMbps, DefaultBandwidthMbps) * 1e6 / 8,
-		AccessBytesPerS: orDefault(n.AccessBandwidthMbps, DefaultAccessBandwidthMbps) * 1e6 / 8,
-		BytesPerToken:   orDefault(n.BytesPerToken, DefaultBytesPerToken),
-		JitterMs:        workloads.Exponential{Rate: 1 / DefaultJitterMeanMs},
+		HandshakeRTTs:   scenarios.DefaultHandshakeRTTs,
+		SiteBytesPerS:   orDefault(n.BandwidthMbps, scenarios.DefaultBandwidthMbps) * 1e6 / 8,
+		AccessBytesPerS: orDefault(n.AccessBandwidthMbps, scenarios.DefaultAccessBandwidthMbps) * 1e6 / 8,
+		BytesPerToken:   orDefault(n.BytesPerToken, scenarios.DefaultBytesPerToken),
+		JitterMs:        workloads.Exponential{Rate: 1 / scenarios.DefaultJitterMeanMs},
 	}
 	if n.HandshakeRTTs != nil {
 		net.HandshakeRTTs = *n.HandshakeRTTs
@@ -355,7 +336,7 @@ func (b *builder) workloadIndex(name string) int {
 func (b *builder) workloads() {
 	for _, ws := range b.s.Spec.Workloads {
 		path := fmt.Sprintf("spec.workloads[%s]", ws.Name)
-		wl := fleet.Workload{Name: ws.Name, Agent: ws.Kind == "agent", MaxContext: DefaultMaxContextTokens}
+		wl := fleet.Workload{Name: ws.Name, Agent: ws.Kind == "agent", MaxContext: scenarios.DefaultMaxContextTokens}
 		switch ws.Connection {
 		case "persistent":
 			wl.Persistent = true
@@ -427,7 +408,7 @@ func (b *builder) utcOffsetHours(zone, path string) float64 {
 	}
 	date := b.s.Spec.Run.Date
 	if date == "" {
-		date = DefaultDate
+		date = scenarios.DefaultDate
 	}
 	d, err := time.Parse("2006-01-02", date)
 	if err != nil {
@@ -447,7 +428,7 @@ func (b *builder) users() {
 			loc = b.locByName[strings.ToLower(us.Place)]
 		}
 		p := b.w.Locations[loc]
-		u := fleet.UserGroup{Name: us.Name, Loc: loc, Zone: p.Zone, AccessRTTMs: DefaultAccessRTTMs, EdgeLoc: -1}
+		u := fleet.UserGroup{Name: us.Name, Loc: loc, Zone: p.Zone, AccessRTTMs: scenarios.DefaultAccessRTTMs, EdgeLoc: -1}
 		if us.Zone != "" {
 			u.Zone = us.Zone
 		}
@@ -495,7 +476,7 @@ func (b *builder) curve(c scenarios.Curve, path string) workloads.Curve {
 		}
 		return cv
 	}
-	peak, trough := DefaultPeakHourLocal, DefaultTroughRatio
+	peak, trough := scenarios.DefaultPeakHourLocal, scenarios.DefaultTroughRatio
 	if c.PeakHourLocal != nil {
 		peak = *c.PeakHourLocal
 	}
@@ -519,8 +500,8 @@ func (b *builder) strategy(si int) {
 	path := fmt.Sprintf("spec.strategies[%s]", ss.Name)
 	st := fleet.Strategy{
 		Name: ss.Name, Kind: ss.Kind, Description: ss.Description,
-		SpillWait:          sim.FromSeconds(DefaultSpillOverWaitS),
-		MaxQueuePerReplica: DefaultMaxQueuePerReplica,
+		SpillWait:          sim.FromSeconds(scenarios.DefaultSpillOverWait.Seconds()),
+		MaxQueuePerReplica: scenarios.DefaultMaxQueuePerReplica,
 	}
 	if ss.Routing.SpillOverWait != nil {
 		st.SpillWait = sim.FromSeconds(ss.Routing.SpillOverWait.Seconds())
@@ -607,7 +588,7 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 	}
 	maxBatch := ds.MaxBatch
 	if maxBatch == 0 {
-		maxBatch = DefaultMaxBatch
+		maxBatch = scenarios.DefaultMaxBatch
 	}
 	prec, err := serving.ParsePrecision(ds.Precision)
 	if err != nil {
@@ -616,7 +597,7 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 	}
 	est, err := serving.NewRoofline(serving.ReplicaSpec{
 		Model: model, GPU: gpu, TensorParallel: tp, Precision: prec,
-		MaxBatch: maxBatch, MemoryFraction: DefaultMemoryFraction,
+		MaxBatch: maxBatch, MemoryFraction: serving.DefaultMemoryFraction,
 	}, serving.DefaultEfficiency())
 	if err != nil {
 		b.fail(path, "%v", err)
