@@ -52,7 +52,10 @@ func (e *engine) startSession(li int, now sim.Time) {
 		wl: int32(wi), user: int32(ls.user), rng: rng,
 		steps: steps, ctx: int(tokens(wl.InitialPrompt.Sample(rng))),
 		start: now, measured: e.inWindow(now), connected: s.connected[:0], ordinal: ls.sessions,
+		lastRep: -1,
 	}
+	e.prefKeys++
+	s.key = e.prefKeys
 	if s.measured {
 		e.m.wl[wi].sesArrived++
 	}
@@ -86,9 +89,15 @@ func (e *engine) issueStep(sid int32, now sim.Time) {
 	s := &e.sess[sid]
 	wl := &e.w.Workloads[s.wl]
 	c := e.newCall()
+	prompt := int32(min(s.ctx, wl.MaxContext))
 	e.calls[c] = call{
 		wl: s.wl, user: s.user, sess: sid, pool: -1, rep: -1, origin: s.orchLoc, client: s.client, measured: s.measured,
-		prompt: int32(min(s.ctx, wl.MaxContext)), output: tokens(wl.StepOutput.Sample(s.rng)),
+		prompt: prompt, output: tokens(wl.StepOutput.Sample(s.rng)), pre: prompt,
+		prefKey: s.key, prefShared: min(s.shared, prompt),
+	}
+	if s.ctx > wl.MaxContext {
+		// A truncated context no longer starts with the cached prefix.
+		e.calls[c].prefShared = 0
 	}
 	e.issue(c, now, s)
 }

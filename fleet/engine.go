@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/fleetsim/fleetsim/results"
+	"github.com/fleetsim/fleetsim/serving"
 	"github.com/fleetsim/fleetsim/sim"
 )
 
@@ -44,6 +45,15 @@ type call struct {
 	spilled        bool
 	prompt, output int32
 	remaining      int32
+	pre            int32    // tokens to prefill: the prompt, plus generated tokens after a preemption
+	done           int32    // of pre, tokens prefilled (or found in the prefix cache)
+	chunk          int32    // prefill tokens scheduled in the current iteration
+	ctx            int32    // tokens of KV cache the call holds
+	blk            int32    // KV blocks the call holds
+	hit            int32    // prompt tokens found in the prefix cache
+	prefShared     int32    // leading prompt tokens shared with the prefix named by prefKey
+	preempts       int32    // times the call was preempted
+	prefKey        uint64   // prefix identity (agent session); 0: none
 	issued         sim.Time // left the caller
 	atServer       sim.Time
 	admitted       sim.Time
@@ -64,6 +74,9 @@ type session struct {
 	client    bool // the orchestrator is the user's client
 	measured  bool
 	connected []int32 // locations with an open connection (persistent only)
+	key       uint64  // prefix-cache key of the session's context
+	lastRep   int32   // replica of the previous call, for affinity; -1 none
+	shared    int32   // tokens of the next prompt that the previous call's context covers
 	bd        [5]float64
 }
 
@@ -79,12 +92,15 @@ const (
 // pool is a deployment's replicas at one site.
 type pool struct {
 	dep, site   int
+	blocks      int32 // KV blocks per replica
+	bt          int32 // tokens per block
 	loc         int
 	zone        string
 	first, n    int // replica range
 	kvCap       int
 	gpus        int
 	pricePerGPU float64
+	energyPrice float64 // USD per kWh
 
 	queue   []int32 // FIFO of calls waiting for a replica; head at qHead
 	qHead   int
@@ -135,8 +151,9 @@ type engine struct {
 
 	winStart, winEnd, stopAt sim.Time
 
-	m    meters
-	opts Options
+	m        meters
+	opts     Options
+	prefKeys uint64 // prefix-cache keys handed out
 }
 
 // Simulate runs strategy index si of w and measures it. It is a pure
@@ -180,18 +197,31 @@ func newEngine(w *World, si int) (*engine, error) {
 				continue
 			}
 			site := w.Sites[pl.Site]
+			bt := int32(d.BlockTokens)
+			if bt <= 0 {
+				bt = DefaultBlockTokens
+			}
+			budget := d.TokenBudget
+			if budget <= 0 {
+				budget = serving.DefaultTokenBudget
+			}
+			blocks := int32(min(d.Estimator.KVCapacityTokens()/int(bt), 1<<30))
 			p := pool{
 				dep: di, site: pl.Site, loc: site.Loc, zone: site.Zone,
 				first: len(e.reps), n: pl.Replicas,
-				kvCap: d.Estimator.KVCapacityTokens(),
-				gpus:  pl.Replicas * d.TP, pricePerGPU: pl.PricePerGPUHourUSD,
+				blocks: blocks, bt: bt, kvCap: int(blocks) * int(bt),
+				gpus: pl.Replicas * d.TP, pricePerGPU: pl.PricePerGPUHourUSD,
+				energyPrice: pl.EnergyPricePerKWhUSD,
 			}
 			for r := 0; r < pl.Replicas; r++ {
 				e.reps = append(e.reps, replica{
 					pool:     int32(len(e.pools)),
 					est:      d.Estimator,
 					maxBatch: d.Estimator.MaxBatch(),
-					kvCap:    p.kvCap,
+					budget:   budget,
+					bt:       bt,
+					caching:  d.PrefixCaching,
+					blocks:   blocks,
 				})
 			}
 			e.pools = append(e.pools, p)
@@ -298,6 +328,7 @@ func (e *engine) onArrival(li int, now sim.Time) {
 			pool: -1, rep: -1, origin: int32(u.Loc), client: true, measured: e.inWindow(now),
 			prompt: tokens(wl.Prompt.Sample(r)), output: tokens(wl.Output.Sample(r)),
 		}
+		cl.pre = cl.prompt
 		e.issue(c, now, nil)
 	}
 	ls.next = load.Arrivals.Next(ls.next, ls.rng)
@@ -408,23 +439,30 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 	e.k.Schedule(at, prioOther, evAtServer, c, 0)
 }
 
-// onAtServer hands call c, arrived at its site, to the replica with the
-// fewest calls that can take it, or queues it at the site (FIFO) until one
-// can; a site whose queue is full drops it.
+// onAtServer hands call c, arrived at its site, to a replica that can
+// take it: the replica that served the call's session before (its context
+// is likely in that replica's prefix cache), else the one with the fewest
+// calls. When none can, the call waits in the site's queue (FIFO) until
+// one can; a site whose queue is full drops it.
 func (e *engine) onAtServer(c int32, now sim.Time) {
 	cl := &e.calls[c]
 	p := &e.pools[cl.pool]
-	need := int(cl.prompt + cl.output)
 	best := -1
 	if p.queueLen() == 0 {
-		for i := p.first; i < p.first+p.n; i++ {
-			if r := &e.reps[i]; r.canTake(need) && (best < 0 || r.active() < e.reps[best].active()) {
-				best = i
+		if cl.sess >= 0 {
+			if lr := e.sess[cl.sess].lastRep; lr >= int32(p.first) && lr < int32(p.first+p.n) && e.reps[lr].canTake(cl.pre) {
+				best = int(lr)
+			}
+		}
+		if best < 0 {
+			for i := p.first; i < p.first+p.n; i++ {
+				if r := &e.reps[i]; r.canTake(cl.pre) && (best < 0 || r.active() < e.reps[best].active()) {
+					best = i
+				}
 			}
 		}
 	}
 	if best >= 0 {
-		cl.rep = int32(best)
 		e.assign(best, c, now)
 		return
 	}
@@ -450,8 +488,6 @@ func (e *engine) dropCall(c int32, now sim.Time) {
 // finish is called when call c produced its last token at now.
 func (e *engine) finish(c int32, now sim.Time) {
 	cl := &e.calls[c]
-	r := &e.reps[cl.rep]
-	r.kvUsed -= int(cl.prompt + cl.output)
 	e.pools[cl.pool].observeResidence((now - cl.admitted).Seconds())
 	if cl.measured {
 		e.m.recordCall(e, cl, now)
@@ -459,6 +495,8 @@ func (e *engine) finish(c int32, now sim.Time) {
 	e.trace(cl, now, false)
 	if cl.sess >= 0 {
 		s := &e.sess[cl.sess]
+		s.lastRep = cl.rep
+		s.shared = cl.prompt + cl.output
 		s.bd[bdNetwork] += (cl.atServer - cl.issued).Seconds() + cl.downS
 		s.bd[bdQueue] += (cl.admitted - cl.atServer).Seconds()
 		s.bd[bdCompute] += (now - cl.admitted).Seconds()

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"github.com/fleetsim/fleetsim/serving"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -11,17 +12,33 @@ import (
 	"github.com/fleetsim/fleetsim/workloads"
 )
 
-// linearEst is a serving model with hand-checkable times: prefill costs
-// PerToken seconds per prompt token, every decode step costs Step seconds.
+// linearEst is a serving model with hand-checkable times: an iteration
+// costs PerToken seconds per prompt token, plus Step seconds when it has
+// decoding sequences. It draws 1 W when busy and IdleW when idle.
 type linearEst struct {
 	PerToken, Step float64
 	KV, Batch      int
+	IdleW          float64
 }
 
-func (l linearEst) PrefillSeconds(tokens int, _ float64) float64 { return float64(tokens) * l.PerToken }
-func (l linearEst) DecodeStepSeconds(int, int) float64           { return l.Step }
-func (l linearEst) KVCapacityTokens() int                        { return l.KV }
-func (l linearEst) MaxBatch() int                                { return l.Batch }
+func (l linearEst) StepSeconds(b serving.Batch) float64 {
+	s := float64(b.PrefillTokens) * l.PerToken
+	if b.DecodeSeqs > 0 {
+		s += l.Step
+	}
+	return s
+}
+func (l linearEst) StepEnergy(b serving.Batch) (float64, float64) {
+	s := l.StepSeconds(b)
+	return s, s
+}
+func (l linearEst) DecodeRun(_, _, steps int) (float64, float64) {
+	s := float64(steps) * l.Step
+	return s, s
+}
+func (l linearEst) IdleWatts() float64    { return l.IdleW }
+func (l linearEst) KVCapacityTokens() int { return l.KV }
+func (l linearEst) MaxBatch() int         { return l.Batch }
 
 // fixedArrivals arrives at the given times (seconds), then never.
 type fixedArrivals []float64

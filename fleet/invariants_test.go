@@ -7,25 +7,51 @@ import (
 	"github.com/fleetsim/fleetsim/workloads"
 )
 
-// checkReplicas asserts the KV and batch accounting of every replica: the
-// KV reserved equals the reservations of the calls admitted to it, never
-// exceeds the capacity, and the batch never exceeds its limit.
+// checkReplicas asserts the KV-block and batch accounting of every
+// replica: the blocks held equal the sum over admitted calls, held plus
+// promised never exceed the total, every admitted call holds the blocks for
+// its context, a preempted or waiting call holds none, the decode context
+// sum matches, and the batch never exceeds its limit.
 func checkReplicas(t *testing.T, e *engine) {
 	t.Helper()
 	for i := range e.reps {
 		r := &e.reps[i]
-		held := 0
-		for _, c := range r.running {
-			held += int(e.calls[c].prompt + e.calls[c].output)
+		var held int32
+		dec, pre := 0, 0
+		for _, c := range r.seqs {
+			cl := &e.calls[c]
+			held += cl.blk
+			if cl.blk < r.blocksFor(cl.ctx) || cl.blk == 0 {
+				t.Fatalf("replica %d at %v: call %d runs with %d blocks for %d tokens", i, e.k.Now(), c, cl.blk, cl.ctx)
+			}
+			if cl.done < cl.pre {
+				pre++
+			} else {
+				dec += int(cl.ctx)
+			}
+			if int(cl.rep) != i {
+				t.Fatalf("replica %d: admitted call %d says replica %d", i, c, cl.rep)
+			}
 		}
-		for _, c := range r.admit {
-			held += int(e.calls[c].prompt + e.calls[c].output)
+		for _, c := range r.preempted {
+			if b := e.calls[c].blk; b != 0 {
+				t.Fatalf("replica %d at %v: preempted call %d holds %d blocks", i, e.k.Now(), c, b)
+			}
 		}
-		if held != r.kvUsed {
-			t.Fatalf("replica %d at %v: kvUsed %d, calls hold %d", i, e.k.Now(), r.kvUsed, held)
+		if held != r.used {
+			t.Fatalf("replica %d at %v: used %d blocks, calls hold %d", i, e.k.Now(), r.used, held)
 		}
-		if r.kvUsed+r.nextKV > r.kvCap || r.active() > r.maxBatch {
-			t.Fatalf("replica %d at %v: kv %d+%d of %d, %d calls of %d", i, e.k.Now(), r.kvUsed, r.nextKV, r.kvCap, r.active(), r.maxBatch)
+		if r.used+r.nextBlk > r.blocks || r.used < 0 {
+			t.Fatalf("replica %d at %v: blocks %d used + %d promised of %d", i, e.k.Now(), r.used, r.nextBlk, r.blocks)
+		}
+		if pre != r.nPrefill || dec != r.decCtx {
+			t.Fatalf("replica %d at %v: %d prefilling (counter %d), decode context %d (counter %d)", i, e.k.Now(), pre, r.nPrefill, dec, r.decCtx)
+		}
+		if len(r.seqs) > r.maxBatch {
+			t.Fatalf("replica %d at %v: %d calls of %d", i, e.k.Now(), len(r.seqs), r.maxBatch)
+		}
+		if r.cache.tokens > int64(r.blocks-r.used)*int64(r.bt) {
+			t.Fatalf("replica %d at %v: prefix cache holds %d tokens, %d free", i, e.k.Now(), r.cache.tokens, int64(r.blocks-r.used)*int64(r.bt))
 		}
 	}
 }
@@ -64,8 +90,8 @@ func TestAccountingInvariants(t *testing.T) {
 		t.Fatalf("only %d events: the test fleet was not loaded", events)
 	}
 	for i := range e.reps {
-		if r := &e.reps[i]; r.kvUsed != 0 || r.active() != 0 || r.busy {
-			t.Errorf("replica %d holds work after the drain: kv %d, calls %d", i, r.kvUsed, r.active())
+		if r := &e.reps[i]; r.used != 0 || r.active() != 0 || r.busy {
+			t.Errorf("replica %d holds work after the drain: %d blocks, calls %d", i, r.used, r.active())
 		}
 	}
 	res := e.outcome()

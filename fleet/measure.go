@@ -20,6 +20,8 @@ type wlMeter struct {
 
 type poolMeter struct {
 	requests, tokens int64
+	prompt, hit      int64 // prompt tokens of completed calls, and those found in the prefix cache
+	preemptions      int64
 	queue            *metrics.Histogram
 }
 
@@ -73,6 +75,8 @@ func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 	pm := &m.pool[cl.pool]
 	pm.requests++
 	pm.tokens += int64(cl.prompt + cl.output)
+	pm.prompt += int64(cl.prompt)
+	pm.hit += int64(min(cl.hit, cl.prompt))
 	pm.queue.Add((cl.admitted - cl.atServer).Seconds() * 1000)
 }
 
@@ -148,13 +152,18 @@ func (e *engine) outcome() results.Strategy {
 	}
 	windowH := e.w.Run.Window.Seconds() / 3600
 	var busy, capacity float64
+	var prompt, hit int64
 	for pi, p := range e.pools {
 		d := &st.Deployments[p.dep]
 		site := e.w.Sites[p.site]
 		var pb sim.Time
+		joules := 0.0
 		for r := p.first; r < p.first+p.n; r++ {
-			pb += e.reps[r].busyWin
+			rp := &e.reps[r]
+			pb += rp.busyWin
+			joules += rp.joulesWin + rp.est.IdleWatts()*(e.w.Run.Window-rp.busyWin).Seconds()
 		}
+		kwh := joules / 3.6e6
 		util := 0.0
 		if e.w.Run.Window > 0 {
 			util = pb.Seconds() / (float64(p.n) * e.w.Run.Window.Seconds())
@@ -163,17 +172,39 @@ func (e *engine) outcome() results.Strategy {
 		capacity += float64(p.n*d.TP) * e.w.Run.Window.Seconds()
 		pm := &e.m.pool[pi]
 		cost := float64(p.gpus) * p.pricePerGPU
-		out.Sites = append(out.Sites, results.Site{
+		rs := results.Site{
 			Site: site.Name, Kind: string(site.Kind), Zone: site.Zone, Model: d.Model, GPU: d.GPU,
 			Replicas: p.n, GPUs: p.gpus, CostPerHourUSD: round6(cost), Utilization: round6(util),
 			Requests: pm.requests, Tokens: pm.tokens, QueueP95Ms: round6(pm.queue.Quantile(0.95)),
-		})
+			EnergyKWh: round6(kwh), Preemptions: pm.preemptions,
+		}
+		if windowH > 0 {
+			rs.MeanPowerKW = round6(kwh / windowH)
+			rs.EnergyCostPerHourUSD = round6(kwh * p.energyPrice / windowH)
+			out.EnergyCostPerHourUSD += kwh * p.energyPrice / windowH
+		}
+		if pm.prompt > 0 {
+			rs.PrefixHitRate = round6(float64(pm.hit) / float64(pm.prompt))
+		}
+		prompt += pm.prompt
+		hit += pm.hit
+		out.Preemptions += pm.preemptions
+		out.EnergyKWh += kwh
+		out.Sites = append(out.Sites, rs)
 		out.GPUs += p.gpus
 		out.CostPerHourUSD += cost
 		out.Tokens += pm.tokens
 	}
 	if capacity > 0 {
 		out.Utilization = round6(busy / capacity)
+	}
+	if windowH > 0 {
+		out.MeanPowerKW = round6(out.EnergyKWh / windowH)
+	}
+	out.EnergyKWh = round6(out.EnergyKWh)
+	out.EnergyCostPerHourUSD = round6(out.EnergyCostPerHourUSD)
+	if prompt > 0 {
+		out.PrefixHitRate = round6(float64(hit) / float64(prompt))
 	}
 	if out.Tokens > 0 {
 		out.CostPerMillionTokensUSD = round6(out.CostPerHourUSD * windowH / float64(out.Tokens) * 1e6)

@@ -5,43 +5,69 @@ import (
 	"github.com/fleetsim/fleetsim/sim"
 )
 
-// replica is one model replica under iteration-level continuous batching:
-// an iteration either prefills the requests admitted at its start or runs
-// decode steps for every running sequence. KV cache is reserved for a
-// call's prompt and whole output at admission, so there is no preemption. A decode run is simulated as one
-// event lasting until the first running sequence finishes; a request that
-// arrives meanwhile and could be admitted cuts the run at the next step
-// boundary, so it is admitted exactly when a step-by-step simulation would
-// admit it.
+// replica is one model replica under iteration-level continuous batching
+// with chunked prefill, as vLLM's V1 scheduler runs it:
+//
+//   - every iteration gives each decoding sequence one token and fills the
+//     rest of the token budget with prompt chunks of the sequences still
+//     prefilling, oldest first;
+//   - KV cache is held in blocks of blockTokens tokens: a call is admitted
+//     when the blocks for its prompt are free, and takes one more block
+//     each time its context crosses a block boundary; when none is free,
+//     the most recently admitted sequence is preempted (its blocks freed,
+//     its prompt and generated tokens recomputed on readmission);
+//   - with prefix caching, a call whose prompt starts with context the
+//     replica computed earlier (an agent session's previous step) skips
+//     prefilling that part. Cached context lives in free blocks and is
+//     evicted, least recently used first, when blocks are allocated.
+//
+// A run of decode-only iterations is simulated as one event lasting until
+// the first sequence finishes or the free blocks could run out; a call
+// assigned meanwhile cuts the run at the next iteration boundary, so it is
+// admitted exactly when an iteration-by-iteration simulation would admit it.
 type replica struct {
 	pool     int32
 	est      serving.Estimator
 	maxBatch int
-	kvCap    int
+	budget   int   // tokens per iteration
+	bt       int32 // tokens per KV block
+	blocks   int32 // KV blocks in the replica
+	used     int32 // blocks held by admitted calls
 
-	running []int32 // decoding calls
-	admit   []int32 // calls in the current prefill iteration
-	next    []int32 // calls assigned here, admitted when the current iteration ends
-	nextKV  int     // KV tokens the calls in next will reserve
-	kvUsed  int     // KV tokens reserved by admitted calls (prompt + output)
-	ctxSum  int     // KV tokens held by running calls
+	seqs      []int32 // admitted calls, in admission order
+	nPrefill  int     // admitted calls still prefilling
+	decCtx    int     // context tokens of the decoding calls
+	next      []int32 // calls assigned here, admitted when the current iteration ends
+	nextBlk   int32   // blocks the calls in next will take
+	preempted []int32 // calls preempted here, readmitted first
+
+	caching bool // prefix caching on
+	cache   prefixCache
 
 	busy      bool
-	decoding  bool
+	decodeRun bool
 	gen       uint32
 	iterStart sim.Time
 	runSteps  int
+	runJ      float64 // energy of the current iteration or run, J
 
-	busyWin sim.Time
+	busyWin   sim.Time
+	joulesWin float64
 }
 
-// active is the number of calls admitted or assigned to the replica.
-func (r *replica) active() int { return len(r.running) + len(r.admit) + len(r.next) }
+// blocksFor is the number of KV blocks that hold n tokens.
+func (r *replica) blocksFor(n int32) int32 { return (n + r.bt - 1) / r.bt }
 
-// canTake says whether a call needing `need` KV tokens (prompt + output)
-// can be assigned to the replica now and admitted at its next iteration.
-func (r *replica) canTake(need int) bool {
-	return r.active() < r.maxBatch && r.kvUsed+r.nextKV+need <= r.kvCap
+// active is the number of calls admitted to or waiting at the replica.
+func (r *replica) active() int { return len(r.seqs) + len(r.next) + len(r.preempted) }
+
+// free is the number of KV blocks neither held nor promised.
+func (r *replica) free() int32 { return r.blocks - r.used - r.nextBlk }
+
+// canTake says whether a call with a prompt of `prompt` tokens can be
+// assigned to the replica now and admitted at its next iteration.
+func (r *replica) canTake(prompt int32) bool {
+	return len(r.preempted) == 0 && r.active() < r.maxBatch && r.blocksFor(prompt+1) <= r.free()
 }
 
 // atLeastTick keeps every iteration at least one tick long so the clock advances.
@@ -55,125 +81,272 @@ func atLeastTick(s float64) sim.Time {
 
 // assign gives call c to replica ri at now; the replica must be able to
 // take it. An idle replica starts an iteration at once; a decode run is cut
-// at its next step boundary so the call is prefilled there.
+// at its next iteration boundary so the call's prefill starts there.
 func (e *engine) assign(ri int, c int32, now sim.Time) {
 	r := &e.reps[ri]
 	cl := &e.calls[c]
+	cl.rep = int32(ri)
 	r.next = append(r.next, c)
-	r.nextKV += int(cl.prompt + cl.output)
+	r.nextBlk += r.blocksFor(cl.pre + 1)
 	if !r.busy {
 		e.startIteration(ri, now)
 		return
 	}
-	if !r.decoding || len(r.next) != 1 {
+	if !r.decodeRun || len(r.next) != 1 {
 		return
 	}
-	b := len(r.running)
-	acc := 0.0
-	for j := 0; j < r.runSteps; j++ {
-		acc += r.est.DecodeStepSeconds(b, r.ctxSum+j*b)
-		t := r.iterStart + atLeastTick(acc)
-		if t >= now {
-			if j+1 < r.runSteps {
-				r.runSteps = j + 1
-				r.gen++
-				e.k.Schedule(t, prioStep, evStep, int32(ri), r.gen)
-			}
-			return
+	// The first iteration of the run that ends at or after now: the run
+	// ends there instead. Iteration ends grow with j, so search.
+	b := len(r.seqs) - r.nPrefill
+	end := func(j int) sim.Time { // end of iteration j (0-based)
+		sec, _ := r.est.DecodeRun(b, r.decCtx, j+1)
+		return r.iterStart + atLeastTick(sec)
+	}
+	lo, hi := 0, r.runSteps-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if end(mid) >= now {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
+	if lo+1 < r.runSteps {
+		r.runSteps = lo + 1
+		_, r.runJ = r.est.DecodeRun(b, r.decCtx, r.runSteps)
+		r.gen++
+		e.k.Schedule(end(lo), prioStep, evStep, int32(ri), r.gen)
+	}
+}
+
+// admit makes call c a running sequence of replica r at now: it looks up
+// the prefix cache and takes the blocks for the call's prompt.
+func (e *engine) admit(r *replica, c int32, now sim.Time) {
+	cl := &e.calls[c]
+	if cl.preempts == 0 {
+		cl.admitted = now
+		cl.remaining = cl.output
+	}
+	cl.done = 0
+	if r.caching && cl.prefKey != 0 && cl.prefShared > 0 {
+		if hit := r.cache.lookup(cl.prefKey); hit > 0 {
+			cl.done = min(hit, cl.prefShared, cl.pre-1)
+			cl.hit += cl.done
+		}
+	}
+	cl.ctx = cl.pre
+	cl.blk = r.blocksFor(cl.pre + 1)
+	r.used += cl.blk
+	r.cache.trim(int64(r.blocks-r.used) * int64(r.bt))
+	r.seqs = append(r.seqs, c)
+	r.nPrefill++
 }
 
 // startIteration begins the next iteration of replica ri at now, or leaves
 // it idle when there is nothing to do.
 func (e *engine) startIteration(ri int, now sim.Time) {
 	r := &e.reps[ri]
+	// Readmit preempted calls first, oldest first, while their blocks fit.
+	k := 0
+	for _, c := range r.preempted {
+		cl := &e.calls[c]
+		if len(r.seqs) >= r.maxBatch || r.blocksFor(cl.pre+1) > r.free() {
+			break
+		}
+		e.admit(r, c, now)
+		k++
+	}
+	r.preempted = r.preempted[:copy(r.preempted, r.preempted[k:])]
+	for _, c := range r.next {
+		e.admit(r, c, now)
+	}
+	r.next, r.nextBlk = r.next[:0], 0
 	// Take waiting calls from the site's queue while there is room.
 	p := &e.pools[r.pool]
 	for p.queueLen() > 0 {
 		c := p.queue[p.qHead]
 		cl := &e.calls[c]
-		if !r.canTake(int(cl.prompt + cl.output)) {
+		if !r.canTake(cl.pre) {
 			break
 		}
 		p.pop()
 		cl.rep = int32(ri)
-		r.next = append(r.next, c)
-		r.nextKV += int(cl.prompt + cl.output)
+		e.admit(r, c, now)
 	}
-	r.admit = r.admit[:0]
-	tok, pairs := 0, 0.0
-	for _, c := range r.next {
-		cl := &e.calls[c]
-		r.kvUsed += int(cl.prompt + cl.output)
-		cl.admitted = now
-		r.admit = append(r.admit, c)
-		tok += int(cl.prompt)
-		pairs += float64(cl.prompt) * float64(cl.prompt) / 2
-	}
-	r.next, r.nextKV = r.next[:0], 0
-	var dur sim.Time
-	switch {
-	case len(r.admit) > 0:
-		r.decoding = false
-		dur = atLeastTick(r.est.PrefillSeconds(tok, pairs))
-	case len(r.running) > 0:
-		r.decoding = true
-		k := int32(1 << 30)
-		for _, c := range r.running {
-			if rem := e.calls[c].remaining; rem < k {
-				k = rem
+
+	nDec := len(r.seqs) - r.nPrefill
+	r.iterStart = now
+	r.gen++
+	if r.nPrefill > 0 {
+		// A mixed iteration: one token per decoding call, then prompt chunks.
+		b := serving.Batch{DecodeSeqs: nDec, DecodeContext: r.decCtx}
+		room := int32(r.budget - nDec)
+		for _, c := range r.seqs {
+			if room <= 0 {
+				break
 			}
+			cl := &e.calls[c]
+			if cl.done >= cl.pre {
+				continue
+			}
+			ch := min(room, cl.pre-cl.done)
+			cl.chunk = ch
+			room -= ch
+			b.PrefillTokens += int(ch)
+			b.PrefillSeqs++
+			b.PrefillPairs += float64(ch) * (float64(cl.done) + float64(ch)/2)
 		}
-		b := len(r.running)
-		acc := 0.0
-		for j := 0; j < int(k); j++ {
-			acc += r.est.DecodeStepSeconds(b, r.ctxSum+j*b)
-		}
-		r.runSteps = int(k)
-		dur = atLeastTick(acc)
-	default:
+		s, j := r.est.StepEnergy(b)
+		r.busy, r.decodeRun, r.runSteps, r.runJ = true, false, 1, j
+		e.k.Schedule(now+atLeastTick(s), prioStep, evStep, int32(ri), r.gen)
+		return
+	}
+	if nDec == 0 {
 		r.busy = false
 		return
 	}
-	r.busy = true
-	r.iterStart = now
-	r.gen++
-	e.k.Schedule(now+dur, prioStep, evStep, int32(ri), r.gen)
+	// A decode run: until the first call finishes, or while the free blocks
+	// surely cover every call crossing a block boundary (each call needs at
+	// most one new block per bt iterations).
+	steps := int32(1 << 30)
+	for _, c := range r.seqs {
+		if rem := e.calls[c].remaining; rem < steps {
+			steps = rem
+		}
+	}
+	if safe := r.bt * ((r.blocks - r.used) / int32(nDec)); safe < steps {
+		steps = max(safe, 1)
+	}
+	acc, joules := r.est.DecodeRun(nDec, r.decCtx, int(steps))
+	r.busy, r.decodeRun, r.runSteps, r.runJ = true, true, int(steps), joules
+	e.k.Schedule(now+atLeastTick(acc), prioStep, evStep, int32(ri), r.gen)
 }
 
-// onStep ends the current iteration of replica ri at now.
+// onStep ends the current iteration (or decode run) of replica ri at now.
 func (e *engine) onStep(ri int32, now sim.Time) {
 	r := &e.reps[ri]
-	r.busyWin += clip(r.iterStart, now, e.winStart, e.winEnd)
-	if !r.decoding {
-		for _, c := range r.admit {
-			cl := &e.calls[c]
-			cl.firstTok = now
-			cl.remaining = cl.output - 1
-			if cl.remaining == 0 {
-				e.finish(c, now)
-				continue
-			}
-			r.running = append(r.running, c)
-			r.ctxSum += int(cl.prompt) + 1
+	if in := clip(r.iterStart, now, e.winStart, e.winEnd); in > 0 {
+		r.busyWin += in
+		r.joulesWin += r.runJ * float64(in) / float64(now-r.iterStart)
+	}
+	k := int32(r.runSteps)
+	kept := r.seqs[:0]
+	var victims []int32
+	for i, c := range r.seqs {
+		cl := &e.calls[c]
+		if cl.rep == -2 {
+			continue // preempted earlier in this loop
 		}
-		r.admit = r.admit[:0]
-	} else {
-		k := int32(r.runSteps)
-		r.ctxSum += int(k) * len(r.running)
-		kept := r.running[:0]
-		for _, c := range r.running {
-			cl := &e.calls[c]
-			cl.remaining -= k
-			if cl.remaining > 0 {
+		switch {
+		case cl.chunk > 0:
+			cl.done += cl.chunk
+			cl.chunk = 0
+			if cl.done < cl.pre {
 				kept = append(kept, c)
 				continue
 			}
-			r.ctxSum -= int(cl.prompt + cl.output)
-			e.finish(c, now)
+			// Prefill complete: its last chunk sampled a token.
+			r.nPrefill--
+			if cl.firstTok == 0 {
+				cl.firstTok = now
+			}
+			cl.remaining--
+			r.decCtx += int(cl.ctx)
+		case cl.done < cl.pre:
+			kept = append(kept, c) // still waiting for budget
+			continue
+		default:
+			cl.remaining -= k
+			cl.ctx += k
+			r.decCtx += int(k)
 		}
-		r.running = kept
+		if cl.remaining <= 0 {
+			r.decCtx -= int(cl.ctx)
+			r.used -= cl.blk
+			if r.caching && cl.prefKey != 0 {
+				r.cache.insert(cl.prefKey, cl.ctx)
+			}
+			e.finish(c, now)
+			continue
+		}
+		// The next token needs room in the call's blocks.
+		if need := r.blocksFor(cl.ctx + 1); need > cl.blk {
+			for r.used+need-cl.blk > r.blocks {
+				// Out of blocks: preempt the newest admitted call (perhaps this one).
+				v := e.preemptNewest(r, r.seqs[i+1:], &kept, c)
+				if v < 0 {
+					break
+				}
+				victims = append(victims, v)
+				if v == c {
+					break
+				}
+			}
+			if len(victims) > 0 && victims[len(victims)-1] == c {
+				continue
+			}
+			r.used += need - cl.blk
+			cl.blk = need
+		}
+		kept = append(kept, c)
 	}
+	// Calls preempted from later in the list are marked; drop them.
+	if len(victims) > 0 {
+		out := kept[:0]
+		for _, c := range kept {
+			if e.calls[c].rep != -2 {
+				out = append(out, c)
+			}
+		}
+		kept = out
+		for _, v := range victims {
+			e.calls[v].rep = ri
+		}
+	}
+	r.seqs = kept
+	r.cache.trim(int64(r.blocks-r.used) * int64(r.bt))
 	e.startIteration(int(ri), now)
+}
+
+// preemptNewest preempts the most recently admitted call of r: the last of
+// rest not yet preempted, else the last kept, else self. The call's blocks
+// are freed and it waits, marked with rep -2 until onStep ends, to be
+// prefilled again from the start of its prompt and generated tokens.
+func (e *engine) preemptNewest(r *replica, rest []int32, kept *[]int32, self int32) int32 {
+	var v int32 = -1
+	for i := len(rest) - 1; i >= 0; i-- {
+		if e.calls[rest[i]].rep != -2 {
+			v = rest[i]
+			break
+		}
+	}
+	if v < 0 {
+		for i := len(*kept) - 1; i >= 0; i-- {
+			if e.calls[(*kept)[i]].rep != -2 {
+				v = (*kept)[i]
+				break
+			}
+		}
+	}
+	if v < 0 {
+		v = self
+	}
+	cl := &e.calls[v]
+	if cl.done < cl.pre {
+		r.nPrefill--
+	} else {
+		r.decCtx -= int(cl.ctx)
+	}
+	r.used -= cl.blk
+	cl.blk, cl.chunk = 0, 0
+	// Recompute: the prompt is now the original prompt plus every token generated so far.
+	cl.pre = cl.prompt + (cl.output - cl.remaining)
+	cl.ctx = 0
+	cl.rep = -2
+	cl.preempts++
+	if e.inWindow(e.k.Now()) {
+		e.m.pool[r.pool].preemptions++
+	}
+	r.preempted = append(r.preempted, v)
+	return v
 }

@@ -51,11 +51,11 @@ func (e *engine) eligible(p int, cl *call) bool {
 	return true
 }
 
-// poolWait predicts how long a call needing `need` KV tokens would wait at
+// poolWait predicts how long a call with a `need`-token prompt would wait at
 // pool p: zero when a replica can take it now, else its place in the site's
 // queue times the mean residence of a call per active slot. full says the
 // site's queue is at its limit.
-func (e *engine) poolWait(p int, need int) (wait float64, full bool) {
+func (e *engine) poolWait(p int, need int32) (wait float64, full bool) {
 	pl := &e.pools[p]
 	q := pl.queueLen()
 	if q >= e.st.MaxQueuePerReplica*pl.n {
@@ -83,7 +83,7 @@ func (e *engine) poolWait(p int, need int) (wait float64, full bool) {
 // eligible pool.
 func (e *engine) route(cl *call) (int, bool) {
 	nearest, best, bestScore := -1, -1, math.Inf(1)
-	need := int(cl.prompt + cl.output)
+	need := cl.pre
 	spill := e.st.SpillWait.Seconds()
 	for _, p32 := range e.poolOrder(int(cl.origin)) {
 		p := int(p32)

@@ -198,6 +198,14 @@ type Deployment struct {
 	Serves []bool
 	// MaxPromptTokens: longer prompts go elsewhere; 0 means no limit.
 	MaxPromptTokens int
+	// TokenBudget is the tokens one iteration may process (prefill chunks
+	// plus one per decoding sequence); 0 means serving.DefaultTokenBudget.
+	TokenBudget int
+	// BlockTokens is the tokens per KV-cache block; 0 means DefaultBlockTokens.
+	BlockTokens int
+	// PrefixCaching lets a replica reuse context it computed for an earlier
+	// call of the same agent session.
+	PrefixCaching bool
 	// Placements say how many replicas run at which site.
 	Placements []Placement
 }
@@ -208,4 +216,10 @@ type Placement struct {
 	Site               int
 	Replicas           int
 	PricePerGPUHourUSD float64
+	// EnergyPricePerKWhUSD is what the site pays for a kWh of GPU energy.
+	EnergyPricePerKWhUSD float64
 }
+
+// DefaultBlockTokens is the default KV-cache block size in tokens: vLLM's
+// default block_size on CUDA (vllm/config, 16).
+const DefaultBlockTokens = 16

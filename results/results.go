@@ -54,6 +54,16 @@ type Strategy struct {
 	CostPerMillionTokensUSD float64 `json:"costPerMillionTokensUSD"`
 	// Utilization is the fraction of replica time spent running iterations in the window.
 	Utilization float64 `json:"utilization"`
+	// MeanPowerKW is the GPUs' mean power draw over the window, in kW.
+	MeanPowerKW float64 `json:"meanPowerKW"`
+	// EnergyKWh is the GPUs' energy over the window, in kWh.
+	EnergyKWh float64 `json:"energyKWh"`
+	// EnergyCostPerHourUSD is the energy's cost per hour of window.
+	EnergyCostPerHourUSD float64 `json:"energyCostPerHourUSD"`
+	// Preemptions counts calls preempted (KV cache full) in the window.
+	Preemptions int64 `json:"preemptions"`
+	// PrefixHitRate is the fraction of prompt tokens that came from the prefix cache.
+	PrefixHitRate float64 `json:"prefixHitRate"`
 	// SLOsMet counts the SLOs met across all workloads.
 	SLOsMet int `json:"slosMet"`
 	// SLOs counts all SLOs across all workloads.
@@ -174,4 +184,14 @@ type Site struct {
 	Tokens int64 `json:"tokens"`
 	// QueueP95Ms is the 95th percentile of queue wait here, in ms.
 	QueueP95Ms float64 `json:"queueP95Ms"`
+	// MeanPowerKW is the GPUs' mean power draw over the window, in kW.
+	MeanPowerKW float64 `json:"meanPowerKW"`
+	// EnergyKWh is the GPUs' energy over the window, in kWh.
+	EnergyKWh float64 `json:"energyKWh"`
+	// EnergyCostPerHourUSD is the energy's cost per hour of window at the site's price.
+	EnergyCostPerHourUSD float64 `json:"energyCostPerHourUSD"`
+	// Preemptions counts calls preempted here (KV cache full) in the window.
+	Preemptions int64 `json:"preemptions"`
+	// PrefixHitRate is the fraction of prompt tokens served here that came from the prefix cache.
+	PrefixHitRate float64 `json:"prefixHitRate"`
 }

@@ -17,17 +17,24 @@ const (
 	DefaultJitterMeanMs         = 1.0                 // network.jitterMs: exponential with this mean
 	// DefaultHandshakeRTTs is TCP (1 RTT) plus TLS 1.3 (1 RTT, RFC 8446 section 2).
 	DefaultHandshakeRTTs       = 2
-	DefaultBandwidthMbps       = 1000.0      // network.bandwidthMbps
-	DefaultAccessBandwidthMbps = 50.0        // network.accessBandwidthMbps
-	DefaultBytesPerToken       = 4.0         // network.bytesPerToken
-	DefaultGPUsPerNode         = 8           // gpuPools[].gpusPerNode (an HGX/DGX node holds 8 GPUs)
-	DefaultAccessRTTMs         = 10.0        // users[].accessRttMs
-	DefaultPeakHourLocal       = 14.0        // users[].curve.peakHourLocal
-	DefaultTroughRatio         = 0.25        // users[].curve.troughRatio
-	DefaultMaxContextTokens    = 128000      // agent.maxContextTokens (the 128K context of Llama 3.1)
-	DefaultMaxBatch            = 256         // deployments[].maxBatch
-	DefaultSpillOverWait       = Duration(2) // routing.spillOverWait "2s"
-	DefaultMaxQueuePerReplica  = 512         // routing.maxQueuePerReplica
+	DefaultBandwidthMbps       = 1000.0 // network.bandwidthMbps
+	DefaultAccessBandwidthMbps = 50.0   // network.accessBandwidthMbps
+	DefaultBytesPerToken       = 4.0    // network.bytesPerToken
+	DefaultGPUsPerNode         = 8      // gpuPools[].gpusPerNode (an HGX/DGX node holds 8 GPUs)
+	DefaultAccessRTTMs         = 10.0   // users[].accessRttMs
+	DefaultPeakHourLocal       = 14.0   // users[].curve.peakHourLocal
+	DefaultTroughRatio         = 0.25   // users[].curve.troughRatio
+	DefaultMaxContextTokens    = 128000 // agent.maxContextTokens (the 128K context of Llama 3.1)
+	DefaultMaxBatch            = 256    // deployments[].maxBatch
+	DefaultTokenBudget         = 8192   // deployments[].tokenBudget (vLLM V1 max_num_batched_tokens)
+	DefaultBlockSize           = 16     // deployments[].blockSize (vLLM block_size on CUDA)
+	DefaultProfile             = "vllm" // deployments[].profile
+	// DefaultEnergyPricePerKWhUSD is gpuPools[].energyPricePerKWhUSD. Assumption:
+	// between the 2024 US average industrial (about 0.08) and commercial (about
+	// 0.13) electricity prices (US EIA, Electric Power Monthly, table 5.6.A).
+	DefaultEnergyPricePerKWhUSD = 0.10
+	DefaultSpillOverWait        = Duration(2) // routing.spillOverWait "2s"
+	DefaultMaxQueuePerReplica   = 512         // routing.maxQueuePerReplica
 )
 
 // SetDefaults fills every unset field that has a documented default.
@@ -169,6 +176,19 @@ func (s *Scenario) SetDefaults() {
 			}
 			if d.MaxBatch == 0 {
 				d.MaxBatch = DefaultMaxBatch
+			}
+			if d.TokenBudget == 0 {
+				d.TokenBudget = DefaultTokenBudget
+			}
+			if d.BlockSize == 0 {
+				d.BlockSize = DefaultBlockSize
+			}
+			if d.Profile == "" {
+				d.Profile = DefaultProfile
+			}
+			if d.PrefixCaching == nil {
+				on := true
+				d.PrefixCaching = &on
 			}
 			if d.Split == "" {
 				d.Split = "demand"

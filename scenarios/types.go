@@ -144,6 +144,8 @@ type GPUPool struct {
 	Count int `yaml:"count" json:"count"`
 	// PricePerGPUHourUSD is what one GPU costs per hour, in USD.
 	PricePerGPUHourUSD float64 `yaml:"pricePerGPUHourUSD" json:"pricePerGPUHourUSD"`
+	// EnergyPricePerKWhUSD is what the site pays for one kWh of GPU energy, in USD. Default 0.10.
+	EnergyPricePerKWhUSD float64 `yaml:"energyPricePerKWhUSD,omitempty" json:"energyPricePerKWhUSD,omitempty"`
 }
 
 // Tool is a service that agents call, placed at one place.
@@ -313,6 +315,18 @@ type Deployment struct {
 	Serves []string `yaml:"serves,omitempty" json:"serves,omitempty"`
 	// MaxPromptTokens: calls with longer prompts are not sent here (0: no limit).
 	MaxPromptTokens int `yaml:"maxPromptTokens,omitempty" json:"maxPromptTokens,omitempty"`
+	// Profile names the serving-model profile: a built-in name (vllm,
+	// trtllm, default) or a path to a profile file written by
+	// `fleetsim calibrate`, relative to the scenario file. Default vllm.
+	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
+	// TokenBudget is the tokens one iteration may process: prefill chunks
+	// plus one per decoding sequence (vLLM max_num_batched_tokens). Default 8192.
+	TokenBudget int `yaml:"tokenBudget,omitempty" json:"tokenBudget,omitempty"`
+	// BlockSize is the tokens per KV-cache block. Default 16.
+	BlockSize int `yaml:"blockSize,omitempty" json:"blockSize,omitempty"`
+	// PrefixCaching lets replicas reuse an agent session's context computed
+	// for its previous step. Default true.
+	PrefixCaching *bool `yaml:"prefixCaching,omitempty" json:"prefixCaching,omitempty"`
 }
 
 // Routing chooses a site for each model call: the nearest eligible site

@@ -34,6 +34,8 @@ const (
 	// MaxBatchLimit is the largest deployments[].maxBatch and
 	// routing.maxQueuePerReplica.
 	MaxBatchLimit = 1_000_000
+	// MaxTokenBudget is the largest deployments[].tokenBudget.
+	MaxTokenBudget = 1 << 24
 	// MaxContextLimit is the largest agent.maxContextTokens (10M tokens,
 	// the longest context of any model announced by 2025, Llama 4 Scout).
 	MaxContextLimit = 10_000_000
@@ -403,6 +405,9 @@ func (c *checker) checkRegions() {
 				}
 				if pool.PricePerGPUHourUSD < 0 {
 					c.add(pp+".pricePerGPUHourUSD", "must be >= 0, got %v", pool.PricePerGPUHourUSD)
+				}
+				if pool.EnergyPricePerKWhUSD < 0 || pool.EnergyPricePerKWhUSD > 100 {
+					c.add(pp+".energyPricePerKWhUSD", "must be in [0, 100], got %v", pool.EnergyPricePerKWhUSD)
 				}
 			}
 		}
@@ -777,6 +782,16 @@ func (c *checker) strategy(p string, st *Strategy, capacity siteGPUs) {
 		}
 		if d.MaxPromptTokens < 0 {
 			c.add(dp+".maxPromptTokens", "must be >= 0, got %d", d.MaxPromptTokens)
+		}
+		if d.TokenBudget < 0 || d.TokenBudget > MaxTokenBudget {
+			c.add(dp+".tokenBudget", "must be in [1, %d], got %d", MaxTokenBudget, d.TokenBudget)
+		} else if d.TokenBudget > 0 && d.TokenBudget < d.MaxBatch {
+			c.add(dp+".tokenBudget", "must be at least maxBatch (%d) so every running sequence gets its token, got %d", d.MaxBatch, d.TokenBudget)
+		}
+		switch d.BlockSize {
+		case 0, 1, 8, 16, 32, 64, 128:
+		default:
+			c.add(dp+".blockSize", "must be 1, 8, 16, 32, 64 or 128, got %d", d.BlockSize)
 		}
 		if d.Split != "" && !slices.Contains(splits, d.Split) {
 			c.add(dp+".split", "unknown split %q, want %s", d.Split, oneOf(splits))

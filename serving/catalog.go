@@ -285,6 +285,31 @@ var modelCatalog = []Model{
 		TiedEmbeddings: true, MaxContext: 131072,
 		Source: fmt.Sprintf(srcConfig, "Llama-3.2-1B"),
 	},
+	{
+		// Mistral-7B uses sliding-window attention (4,096 tokens); the shape
+		// here is that of a dense model with full attention.
+		ID: "mistral-7b", Name: "Mistral 7B v0.1", ParamsB: 7.24,
+		Layers: 32, Hidden: 4096, Heads: 32, KVHeads: 8, HeadDim: 128, Intermediate: 14336, Vocab: 32000,
+		MaxContext: 32768,
+		Aliases:    []string{"mistral-7b-v0.1"},
+		Source:     "model config.json on the publisher's model card (huggingface.co/mistralai/Mistral-7B-v0.1/blob/main/config.json)",
+	},
+	{
+		// Qwen2 has biases on the Q, K and V projections (3,584 + 2 × 512
+		// per layer): 0.13 M parameters, included in ParamsB.
+		ID: "qwen2-7b", Name: "Qwen2 7B", ParamsB: 7.62,
+		Layers: 28, Hidden: 3584, Heads: 28, KVHeads: 4, HeadDim: 128, Intermediate: 18944, Vocab: 152064,
+		MaxContext: 131072,
+		Source:     "model config.json on the publisher's model card (huggingface.co/Qwen/Qwen2-7B/blob/main/config.json)",
+	},
+	{
+		// Qwen2 has biases on the Q, K and V projections (8,192 + 2 × 1,024
+		// per layer): 0.82 M parameters, included in ParamsB.
+		ID: "qwen2-72b", Name: "Qwen2 72B", ParamsB: 72.71,
+		Layers: 80, Hidden: 8192, Heads: 64, KVHeads: 8, HeadDim: 128, Intermediate: 29568, Vocab: 152064,
+		MaxContext: 131072,
+		Source:     "model config.json on the publisher's model card (huggingface.co/Qwen/Qwen2-72B/blob/main/config.json)",
+	},
 }
 
 // gpuIndex and modelIndex map every lower-case id and alias to a catalog

@@ -116,6 +116,10 @@ func TestCatalogRequiredEntries(t *testing.T) {
 		"meta-llama/Llama-2-70b-chat-hf":     "llama-2-70b",
 		"Llama-3.3-70B-Instruct":             "llama-3.1-70b",
 		"meta-llama/Llama-3.1-405B-Instruct": "llama-3.1-405b",
+		"mistralai/Mistral-7B-v0.1":          "mistral-7b",
+		"Qwen/Qwen2-7B":                      "qwen2-7b",
+		"Qwen/Qwen2-72B":                     "qwen2-72b",
+		"Qwen/Qwen2-7B-Instruct":             "qwen2-7b",
 	}
 	for in, want := range models {
 		if got, ok := LookupModel(in); !ok || got.ID != want {
@@ -127,7 +131,8 @@ func TestCatalogRequiredEntries(t *testing.T) {
 			t.Errorf("LookupGPU(%q): got %q, true; want not found", in, got.ID)
 		}
 	}
-	for _, in := range []string{"", "llama-4-scout", "mistral-7b", "llama"} {
+	// MoE models are not in the catalog: the serving model is dense-only.
+	for _, in := range []string{"", "llama-4-scout", "mixtral-8x7b", "mistralai/Mixtral-8x7B-v0.1", "qwen3-30b-a3b", "llama"} {
 		if got, ok := LookupModel(in); ok {
 			t.Errorf("LookupModel(%q): got %q, true; want not found", in, got.ID)
 		}
@@ -268,7 +273,15 @@ func TestModelShapes(t *testing.T) {
 		{"llama-2-70b", 80, 8192, 64, 8, 4096, 128, 28672, 32000},
 		{"llama-3.2-3b", 28, 3072, 24, 8, 131072, 128, 8192, 128256},
 		{"llama-3.2-1b", 16, 2048, 32, 8, 131072, 64, 8192, 128256},
+		// Mistral: huggingface.co/mistralai/Mistral-7B-v0.1 config.json.
+		{"mistral-7b", 32, 4096, 32, 8, 32768, 128, 14336, 32000},
+		// Qwen2: huggingface.co/Qwen/Qwen2-7B and Qwen2-72B config.json.
+		{"qwen2-7b", 28, 3584, 28, 4, 131072, 128, 18944, 152064},
+		{"qwen2-72b", 80, 8192, 64, 8, 131072, 128, 29568, 152064},
 	}
+	// Models whose attention has Q/K/V biases (Qwen2's modeling code:
+	// q_proj, k_proj and v_proj have bias=True).
+	qkvBias := map[string]bool{"qwen2-7b": true, "qwen2-72b": true}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			m, ok := LookupModel(tt.id)
@@ -289,6 +302,10 @@ func TestModelShapes(t *testing.T) {
 			// head unless tied, and the final norm.
 			h := float64(m.Hidden)
 			block := 2*h*float64(m.Heads*m.HeadDim) + 2*h*float64(m.KVHeads*m.HeadDim) + 3*h*float64(m.Intermediate) + 2*h
+			if qkvBias[m.ID] {
+				// Qwen2 adds a bias to each of the Q, K and V projections.
+				block += float64(m.Heads*m.HeadDim + 2*m.KVHeads*m.HeadDim)
+			}
 			emb := float64(m.Vocab) * h
 			if !m.TiedEmbeddings {
 				emb *= 2

@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // time zones resolve the same on every machine
 
 	"github.com/fleetsim/fleetsim/fleet"
+	"github.com/fleetsim/fleetsim/profiles"
 	"github.com/fleetsim/fleetsim/scenarios"
 	"github.com/fleetsim/fleetsim/serving"
 	"github.com/fleetsim/fleetsim/sim"
@@ -37,6 +38,7 @@ type builder struct {
 	s         *scenarios.Scenario
 	w         *fleet.World
 	locByName map[string]int
+	profiles  map[string]*profiles.Profile
 	errs      []error
 }
 
@@ -220,6 +222,27 @@ func (b *builder) network() {
 		net.JitterMs = b.dist(*n.JitterMs, "spec.network.jitterMs")
 	}
 	b.w.Net = net
+}
+
+// profile resolves a deployment's profile name (built-in or a file beside
+// the scenario), once per name.
+func (b *builder) profile(ref string) (*profiles.Profile, error) {
+	if p, ok := b.profiles[ref]; ok {
+		return p, nil
+	}
+	dir := ""
+	if src := b.s.SourcePath(); src != "" && !strings.HasPrefix(src, "builtin:") {
+		dir = filepath.Dir(src)
+	}
+	p, err := profiles.Resolve(ref, dir)
+	if err != nil {
+		return nil, err
+	}
+	if b.profiles == nil {
+		b.profiles = map[string]*profiles.Profile{}
+	}
+	b.profiles[ref] = p
+	return p, nil
 }
 
 func (b *builder) measuredCSV(name string) []topology.Measurement {
@@ -533,7 +556,7 @@ func (b *builder) strategy(si int) {
 		return keys[i].gpu < keys[j].gpu
 	})
 	for _, k := range keys {
-		have, _ := b.pools(k.site, k.gpu)
+		have, _, _ := b.pools(k.site, k.gpu)
 		if used[k] > have {
 			b.fail(path+".deployments", "places %d %s GPUs at %s, whose clusters have %d", used[k], k.gpu, b.s.Spec.Regions[k.site].Name, have)
 		}
@@ -547,8 +570,8 @@ type siteGPU struct {
 }
 
 // pools returns the GPUs of type gpu at site i and their GPU-weighted mean price.
-func (b *builder) pools(i int, gpu string) (gpus int, price float64) {
-	var cost float64
+func (b *builder) pools(i int, gpu string) (gpus int, price, energy float64) {
+	var cost, ecost float64
 	for _, c := range b.s.Spec.Regions[i].Clusters {
 		for _, p := range c.GPUPools {
 			g, ok := serving.LookupGPU(p.GPU)
@@ -562,12 +585,18 @@ func (b *builder) pools(i int, gpu string) (gpus int, price float64) {
 			n := per * p.Count
 			gpus += n
 			cost += float64(n) * p.PricePerGPUHourUSD
+			e := p.EnergyPricePerKWhUSD
+			if e == 0 {
+				e = scenarios.DefaultEnergyPricePerKWhUSD
+			}
+			ecost += float64(n) * e
 		}
 	}
 	if gpus > 0 {
 		price = cost / float64(gpus)
+		energy = ecost / float64(gpus)
 	}
-	return gpus, price
+	return gpus, price, energy
 }
 
 func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deployment, bool) {
@@ -595,10 +624,16 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 		b.fail(path+".precision", "%v", err)
 		return fleet.Deployment{}, false
 	}
-	est, err := serving.NewRoofline(serving.ReplicaSpec{
+	prof, err := b.profile(ds.Profile)
+	if err != nil {
+		b.fail(path+".profile", "%v", err)
+		return fleet.Deployment{}, false
+	}
+	coef, _ := prof.Lookup(gpu.ID, model.ID)
+	est, err := serving.New(serving.ReplicaSpec{
 		Model: model, GPU: gpu, TensorParallel: tp, Precision: prec,
 		MaxBatch: maxBatch, MemoryFraction: serving.DefaultMemoryFraction,
-	}, serving.DefaultEfficiency())
+	}, coef)
 	if err != nil {
 		b.fail(path, "%v", err)
 		return fleet.Deployment{}, false
@@ -606,6 +641,8 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 	d := fleet.Deployment{
 		Model: model.ID, GPU: gpu.ID, TP: tp, Estimator: est,
 		Serves: make([]bool, len(b.w.Workloads)), MaxPromptTokens: ds.MaxPromptTokens,
+		TokenBudget: ds.TokenBudget, BlockTokens: ds.BlockSize,
+		PrefixCaching: ds.PrefixCaching == nil || *ds.PrefixCaching,
 	}
 	if len(ds.Serves) == 0 {
 		for i := range d.Serves {
@@ -651,8 +688,8 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 		weights = b.demand(sites, d.Serves)
 	}
 	for i, n := range apportion(replicas, weights) {
-		_, price := b.pools(sites[i], gpu.ID)
-		d.Placements = append(d.Placements, fleet.Placement{Site: sites[i], Replicas: n, PricePerGPUHourUSD: price})
+		_, price, energy := b.pools(sites[i], gpu.ID)
+		d.Placements = append(d.Placements, fleet.Placement{Site: sites[i], Replicas: n, PricePerGPUHourUSD: price, EnergyPricePerKWhUSD: energy})
 	}
 	return d, true
 }
