@@ -141,7 +141,7 @@ With no command it runs the built-in default scenario (global-agentic).`,
 	root.SetErr(streams.Err)
 	root.SetIn(streams.In)
 	root.AddCommand(run, newValidateCommand(streams), newScenariosCommand(streams),
-		newRTTCommand(streams), newSchemaCommand(streams))
+		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams))
 	return root
 }
 

@@ -27,11 +27,13 @@ type Profile struct {
 	Entries     []Entry `yaml:"entries" json:"entries"`
 }
 
-// Entry is the coefficients for one GPU type, and one model when Model is
-// set. GPU "*" is the fallback for GPUs without an entry of their own.
+// Entry is the coefficients for one GPU type, and one model or precision
+// when Model or Precision is set. GPU "*" is the fallback for GPUs without
+// an entry of their own.
 type Entry struct {
-	GPU          string               `yaml:"gpu" json:"gpu"`
-	Model        string               `yaml:"model,omitempty" json:"model,omitempty"`
+	GPU       string `yaml:"gpu" json:"gpu"`
+	Model     string `yaml:"model,omitempty" json:"model,omitempty"`
+	Precision string `yaml:"precision,omitempty" json:"precision,omitempty"`
 	Coefficients serving.Coefficients `yaml:"coefficients" json:"coefficients"`
 	Fit          *Fit                 `yaml:"fit,omitempty" json:"fit,omitempty"`
 }
@@ -47,25 +49,36 @@ type Fit struct {
 	CheckMedianAPE float64  `yaml:"checkMedianAPE,omitempty" json:"checkMedianAPE,omitempty"`
 }
 
-// Lookup returns the coefficients for a GPU and model (catalog ids): the
-// entry for (gpu, model), else (gpu, ""), else GPU "*", else
-// serving.DefaultCoefficients. The second result names the entry used
-// ("h100", "h100/llama-3.1-8b", "*" or "default").
-func (p *Profile) Lookup(gpu, model string) (serving.Coefficients, string) {
+// Lookup returns the coefficients for a GPU, model and precision (catalog
+// ids, bf16/fp8), taking the most specific entry: (gpu, model, precision),
+// (gpu, model, any), (gpu, any, precision), (gpu, any, any), then the same
+// for GPU "*", else serving.DefaultCoefficients. The second result names
+// the entry used ("h100/fp8", "h100/llama-3.1-8b", "*", or "default").
+func (p *Profile) Lookup(gpu, model string, prec serving.Precision) (serving.Coefficients, string) {
 	if p != nil {
-		for _, want := range [][2]string{{gpu, model}, {gpu, ""}, {"*", ""}} {
-			for _, e := range p.Entries {
-				if e.GPU == want[0] && e.Model == want[1] {
-					name := e.GPU
-					if e.Model != "" {
-						name += "/" + e.Model
+		pr := string(prec)
+		for _, g := range []string{gpu, "*"} {
+			for _, want := range [][2]string{{model, pr}, {model, ""}, {"", pr}, {"", ""}} {
+				for _, e := range p.Entries {
+					if e.GPU == g && e.Model == want[0] && e.Precision == want[1] {
+						return e.Coefficients, e.key()
 					}
-					return e.Coefficients, name
 				}
 			}
 		}
 	}
 	return serving.DefaultCoefficients(), "default"
+}
+
+func (e Entry) key() string {
+	k := e.GPU
+	if e.Model != "" {
+		k += "/" + e.Model
+	}
+	if e.Precision != "" {
+		k += "/" + e.Precision
+	}
+	return k
 }
 
 // maxFileBytes bounds a profile file; real ones are a few kB.
@@ -105,7 +118,7 @@ func Parse(data []byte, name string) (*Profile, error) {
 	if len(p.Entries) == 0 {
 		bad("entries", "must list at least one entry")
 	}
-	seen := map[[2]string]bool{}
+	seen := map[[3]string]bool{}
 	for i, e := range p.Entries {
 		f := fmt.Sprintf("entries[%d]", i)
 		if e.GPU != "*" {
@@ -124,9 +137,16 @@ func Parse(data []byte, name string) (*Profile, error) {
 				p.Entries[i].Model = m.ID
 			}
 		}
-		k := [2]string{p.Entries[i].GPU, p.Entries[i].Model}
+		if e.Precision != "" {
+			if pr, err := serving.ParsePrecision(e.Precision); err != nil {
+				bad(f+".precision", "%v", err)
+			} else {
+				p.Entries[i].Precision = string(pr)
+			}
+		}
+		k := [3]string{p.Entries[i].GPU, p.Entries[i].Model, p.Entries[i].Precision}
 		if seen[k] {
-			bad(f, "duplicate entry for gpu %q model %q", k[0], k[1])
+			bad(f, "duplicate entry for gpu %q model %q precision %q", k[0], k[1], k[2])
 		}
 		seen[k] = true
 		if err := e.Coefficients.Validate(); err != nil {
@@ -199,10 +219,7 @@ func Marshal(p *Profile) ([]byte, error) {
 	q.Kind = Kind
 	q.Entries = slices.Clone(p.Entries)
 	slices.SortStableFunc(q.Entries, func(a, b Entry) int {
-		if c := strings.Compare(a.GPU, b.GPU); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Model, b.Model)
+		return strings.Compare(a.key(), b.key())
 	})
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -115,15 +115,17 @@ func (s *StepModel) prefillAlone(isl, budget int) float64 {
 
 // Static predicts a static batch: batch requests of isl prompt and osl
 // output tokens that all start together and run to completion with no new
-// arrivals, as offline benchmarks measure. The prompts are prefilled in
-// iterations of at most budget tokens (DefaultTokenBudget when <= 0; a
-// prompt longer than the budget is chunked), the last of which yields every
-// first token; then osl − 1 decode steps run with the whole batch, the
-// context growing by one token per sequence per step. E2E is the whole
-// batch's time, TTFT the end of prefill, and OutputTokensPerS is
-// batch × osl / E2E. The decode sum is exact for osl <= 64 and uses the
-// trapezoid rule over 64 segments above (step time is piecewise linear in
-// the context, so the error is far below the model's).
+// arrivals, as offline benchmarks measure. The replica runs at most
+// MaxConcurrency of them at once (its KV cache and batch limit); a larger
+// batch runs in waves, as an engine that admits on free KV blocks does when
+// every request has the same length. In each wave the prompts are
+// prefilled in iterations of at most budget tokens (DefaultTokenBudget when
+// <= 0; a prompt longer than the budget is chunked), the last of which
+// yields every first token; then osl − 1 decode steps run with the whole
+// wave, the context growing by one token per sequence per step. E2E is the
+// whole batch's time, TTFT the end of the first wave's prefill, and
+// OutputTokensPerS is batch × osl / E2E. The decode sum is exact (step time
+// is linear in the context; see DecodeRun).
 func (s *StepModel) Static(batch, isl, osl, budget int) Prediction {
 	if budget <= 0 {
 		budget = DefaultTokenBudget
@@ -131,53 +133,50 @@ func (s *StepModel) Static(batch, isl, osl, budget int) Prediction {
 	isl, osl, batch = max(isl, 1), max(osl, 1), max(batch, 1)
 	p := Prediction{MaxConcurrency: s.MaxConcurrency(isl, osl)}
 	p.PrefillMs = 1e3 * s.prefillAlone(isl, budget)
-	// Prefill: whole prompts are packed into iterations of the budget; a
-	// prompt longer than the budget takes several.
-	total := batch * isl
-	prefill, done := 0.0, 0
+	wave := max(p.MaxConcurrency, 1)
+	total, tpotSum, tpotN := 0.0, 0.0, 0
+	for left := batch; left > 0; left -= wave {
+		n := min(wave, left)
+		prefill := s.packedPrefill(n, isl, budget)
+		decode, _ := s.DecodeRun(n, n*(isl+1), osl-1)
+		if total == 0 {
+			p.TTFTMs = 1e3 * prefill
+		}
+		total += prefill + decode
+		if osl > 1 {
+			tpotSum += decode / float64(osl-1)
+			tpotN++
+		}
+	}
+	if tpotN > 0 {
+		p.TPOTMs = 1e3 * tpotSum / float64(tpotN)
+	}
+	p.E2EMs = 1e3 * total
+	p.OutputTokensPerS = float64(batch*osl) / total
+	return p
+}
+
+// packedPrefill is the time to prefill n prompts of isl tokens, packed into
+// iterations of at most budget tokens.
+func (s *StepModel) packedPrefill(n, isl, budget int) float64 {
+	total := n * isl
+	t, done := 0.0, 0
 	for done < total {
 		ch := min(budget, total-done)
-		// Attention pairs: within one prompt, a chunk at offset o within the
-		// prompt sees o earlier tokens. Approximate whole packed prompts.
-		perPrompt := float64(isl)
 		var pairs float64
 		var seqs int
 		if isl >= budget {
+			// One prompt per iteration, chunked: the chunk at offset o sees o earlier tokens.
 			o := float64(done % isl)
 			pairs = float64(ch) * (o + float64(ch)/2)
 			seqs = 1
 		} else {
-			np := float64(ch) / perPrompt
-			pairs = np * perPrompt * perPrompt / 2
+			np := float64(ch) / float64(isl)
+			pairs = np * float64(isl) * float64(isl) / 2
 			seqs = max(int(math.Ceil(np)), 1)
 		}
-		prefill += s.StepSeconds(Batch{PrefillTokens: ch, PrefillSeqs: seqs, PrefillPairs: pairs})
+		t += s.StepSeconds(Batch{PrefillTokens: ch, PrefillSeqs: seqs, PrefillPairs: pairs})
 		done += ch
 	}
-	p.TTFTMs = 1e3 * prefill
-	decode := 0.0
-	steps := osl - 1
-	step := func(i float64) float64 {
-		c, m, f := s.parts(work{decodeSeqs: float64(batch), decodeContext: float64(batch) * (float64(isl) + i)})
-		return c + m + f
-	}
-	if steps <= 64 {
-		for i := 1; i <= steps; i++ {
-			decode += step(float64(i))
-		}
-	} else {
-		const seg = 64
-		h := float64(steps-1) / seg
-		sum := (step(1) + step(float64(steps))) / 2
-		for j := 1; j < seg; j++ {
-			sum += step(1 + float64(j)*h)
-		}
-		decode = sum * h * float64(steps) / float64(steps-1)
-	}
-	if steps > 0 {
-		p.TPOTMs = 1e3 * decode / float64(steps)
-	}
-	p.E2EMs = 1e3 * (prefill + decode)
-	p.OutputTokensPerS = float64(batch*osl) / (prefill + decode)
-	return p
+	return t
 }

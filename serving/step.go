@@ -83,6 +83,10 @@ type Coefficients struct {
 	// MBU is the achieved fraction of peak memory bandwidth when streaming
 	// weights and KV cache, in (0, 1].
 	MBU float64 `yaml:"mbu" json:"mbu"`
+	// KVMBU is the achieved fraction of peak memory bandwidth when decode
+	// attention reads the KV cache (paged-attention kernels gather blocks
+	// and reach less than streaming GEMVs), in (0, 1].
+	KVMBU float64 `yaml:"kvMBU" json:"kvMBU"`
 	// StepOverheadS is a fixed cost per iteration (scheduling, kernel
 	// launches, synchronisation), in seconds (>= 0).
 	StepOverheadS float64 `yaml:"stepOverheadS" json:"stepOverheadS"`
@@ -115,6 +119,9 @@ func DefaultCoefficients() Coefficients {
 		// Same Vidur profiles at 1-8 tokens, TP 1: the weights stream at 0.68-0.75 of
 		// peak HBM bandwidth (A100 and H100).
 		MBU: 0.7,
+		// Assumption until calibrated: paged attention reads KV at the same
+		// efficiency as the weights stream.
+		KVMBU: 0.7,
 		// Argonne LLM-Inference-Bench, H100, vLLM, Llama-3-8B, batch 1: 7.9 ms per
 		// output token, of which reading 16.06 GB of weights at 0.7 × 3.35 TB/s
 		// takes 6.85 ms; the remaining ≈ 1 ms is per-iteration overhead.
@@ -156,7 +163,7 @@ var (
 //	linear    = max(2 × body params × tokens + 2 × head params × seqs) / (TP × peak × LinearMFU),
 //	                weight bytes / (TP × bandwidth × MBU))
 //	attention = prefill: 4 × layers × heads × headDim × PrefillPairs / (TP × peak BF16 × AttentionMFU)
-//	          + decode: max(KV bytes per token × DecodeContext / (TP × bandwidth × MBU),
+//	          + decode: max(KV bytes per token × DecodeContext / (TP × bandwidth × KVMBU),
 //	                        4 × layers × heads × headDim × DecodeContext / (TP × peak BF16 × AttentionMFU))
 //	comm      = 2 × layers × all-reduce(tokens × hidden × 2 bytes) when TP > 1 (AllReduceSeconds)
 //	time      = linear + attention + comm + StepOverheadS + SeqOverheadS × (PrefillSeqs + DecodeSeqs)
@@ -170,7 +177,8 @@ type StepModel struct {
 
 	linearRate       float64 // achieved FLOP/s of the replica in GEMMs
 	attnRate         float64 // achieved FLOP/s of the replica in attention (BF16)
-	memRate          float64 // achieved B/s of the replica
+	memRate          float64 // achieved B/s of the replica streaming weights
+	kvRate           float64 // achieved B/s of the replica reading KV cache
 	weightBytes      float64 // bytes of all weights the forward pass reads
 	bodyFlopsPerTok  float64 // 2 × (params − embeddings − LM head)
 	headFlopsPerSeq  float64 // 2 × vocab × hidden
@@ -249,6 +257,7 @@ func New(spec ReplicaSpec, c Coefficients) (*StepModel, error) {
 		linearRate:       tp * peakTFLOPs * 1e12 * c.LinearMFU,
 		attnRate:         tp * g.BF16TFLOPs * 1e12 * c.AttentionMFU,
 		memRate:          tp * g.MemBandwidthTBs * 1e12 * c.MBU,
+		kvRate:           tp * g.MemBandwidthTBs * 1e12 * c.KVMBU,
 		weightBytes:      (body + headParams) * p.Bytes(),
 		bodyFlopsPerTok:  2 * body,
 		headFlopsPerSeq:  2 * headParams,
@@ -341,6 +350,7 @@ func (c Coefficients) Validate() error {
 	frac("linearMFU", c.LinearMFU)
 	frac("attentionMFU", c.AttentionMFU)
 	frac("mbu", c.MBU)
+	frac("kvMBU", c.KVMBU)
 	for _, f := range []struct {
 		name string
 		v    float64
@@ -396,7 +406,7 @@ func (s *StepModel) parts(w work) (computeS, memoryS, fixedS float64) {
 		computeS += s.attnFlopsPerPair * w.prefillPairs / s.attnRate
 	}
 	if w.decodeContext > 0 {
-		kvM := s.kvBytesPerToken * w.decodeContext / s.memRate
+		kvM := s.kvBytesPerToken * w.decodeContext / s.kvRate
 		kvC := s.attnFlopsPerPair * w.decodeContext / s.attnRate
 		if kvC > kvM {
 			computeS += kvC
@@ -443,7 +453,7 @@ func (s *StepModel) DecodeRun(batch, contextTokens, steps int) (seconds, joules 
 	b := float64(batch)
 	c0, m0, f0 := s.parts(work{decodeSeqs: b})
 	// Per context token: whichever of KV reading and attention compute is slower.
-	kvM := s.kvBytesPerToken / s.memRate
+	kvM := s.kvBytesPerToken / s.kvRate
 	kvC := s.attnFlopsPerPair / s.attnRate
 	n := float64(steps)
 	ctxSum := n*float64(max(contextTokens, 0)) + b*n*(n-1)/2

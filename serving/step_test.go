@@ -36,7 +36,7 @@ func mustStep(t testing.TB, spec ReplicaSpec, c Coefficients) *StepModel {
 
 // plainEff has round numbers so that expected values can be worked out by hand.
 func plainEff() Coefficients {
-	return Coefficients{LinearMFU: 0.5, AttentionMFU: 0.25, MBU: 0.8, ActivationReserveFraction: 0.05, IdlePowerFraction: 0.1, MemoryBoundPowerFraction: 0.5}
+	return Coefficients{LinearMFU: 0.5, AttentionMFU: 0.25, MBU: 0.8, KVMBU: 0.8, ActivationReserveFraction: 0.05, IdlePowerFraction: 0.1, MemoryBoundPowerFraction: 0.5}
 }
 
 func closeTo(got, want, rel float64) bool {

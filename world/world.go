@@ -629,7 +629,7 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 		b.fail(path+".profile", "%v", err)
 		return fleet.Deployment{}, false
 	}
-	coef, _ := prof.Lookup(gpu.ID, model.ID)
+	coef, _ := prof.Lookup(gpu.ID, model.ID, prec)
 	est, err := serving.New(serving.ReplicaSpec{
 		Model: model, GPU: gpu, TensorParallel: tp, Precision: prec,
 		MaxBatch: maxBatch, MemoryFraction: serving.DefaultMemoryFraction,
