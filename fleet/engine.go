@@ -8,15 +8,17 @@ import (
 	"github.com/fleetsim/fleetsim/results"
 	"github.com/fleetsim/fleetsim/serving"
 	"github.com/fleetsim/fleetsim/sim"
+	"github.com/fleetsim/fleetsim/traces"
 )
 
 // Event kinds.
 const (
-	evArrival  uint16 = iota + 1 // Ref: load stream
-	evAtServer                   // Ref: call; the request reached its site
-	evStep                       // Ref: replica, Gen: replica generation; an iteration ended
-	evCallBack                   // Ref: call; an agent call's last token reached the orchestrator
-	evNextStep                   // Ref: session; the orchestrator issues the session's next model call
+	evArrival      uint16 = iota + 1 // Ref: load stream
+	evAtServer                       // Ref: call; the request reached its site
+	evStep                           // Ref: replica, Gen: replica generation; an iteration ended
+	evCallBack                       // Ref: call; an agent call's last token reached the orchestrator
+	evNextStep                       // Ref: session; the orchestrator issues the session's next model call
+	evTraceArrival                   // Ref: trace stream; its next recorded request arrives
 )
 
 // Priorities at equal times: iterations end before new work arrives, so a
@@ -33,6 +35,32 @@ type loadStream struct {
 	next       float64 // seconds, the pending arrival
 	sessions   uint64  // sessions started, to seed each session's stream
 	sessBase   uint64  // first seed word of this stream's sessions
+}
+
+// traceStream replays one workload's trace.
+type traceStream struct {
+	wl     int
+	t      *traces.Trace
+	i      int     // next request
+	cycle  int     // completed replays (TraceLoop)
+	period float64 // seconds of trace time per replay
+	scale  float64
+	loop   bool
+	users  []int     // groups that send the trace
+	cum    []float64 // their cumulative shares, normalised
+	rng    *rand.Rand
+}
+
+// nextAt is the arrival time, in seconds, of the stream's next request,
+// +Inf when the trace is done.
+func (ts *traceStream) nextAt() float64 {
+	if ts.i >= ts.t.Len() {
+		if !ts.loop || ts.t.Len() == 0 {
+			return math.Inf(1)
+		}
+		ts.i, ts.cycle = 0, ts.cycle+1
+	}
+	return (ts.t.At(ts.i).ArrivalS + float64(ts.cycle)*ts.period) / ts.scale
 }
 
 // call is one model call in flight.
@@ -54,6 +82,8 @@ type call struct {
 	prefShared     int32    // leading prompt tokens shared with the prefix named by prefKey
 	preempts       int32    // times the call was preempted
 	prefKey        uint64   // prefix identity (agent session); 0: none
+	trace          int32    // 1 + the trace stream the call replays; 0: none
+	traceIdx       int32    // the request\'s index in that trace
 	issued         sim.Time // left the caller
 	atServer       sim.Time
 	admitted       sim.Time
@@ -138,8 +168,9 @@ type engine struct {
 	chat   []*rand.Rand // per workload
 	loads  []loadStream
 
-	pools []pool
-	reps  []replica
+	pools  []pool
+	reps   []replica
+	traces []traceStream
 
 	calls     []call
 	freeCalls []int32
@@ -247,7 +278,77 @@ func newEngine(w *World, si int) (*engine, error) {
 	for i := range e.loads {
 		e.scheduleArrival(i)
 	}
+	for wi := range w.Workloads {
+		wl := &w.Workloads[wi]
+		if wl.Trace == nil {
+			continue
+		}
+		ts := traceStream{wl: wi, t: wl.Trace, scale: wl.TraceRateScale, loop: wl.TraceLoop,
+			rng: sim.Stream(w.Run.Seed, "trace/"+wl.Name)}
+		if ts.scale <= 0 {
+			ts.scale = 1
+		}
+		// One replay lasts the trace's span plus one mean gap, so a loop
+		// keeps the trace's rate across the seam.
+		if n := ts.t.Len(); n > 1 {
+			ts.period = ts.t.DurationS() * float64(n) / float64(n-1)
+		} else {
+			ts.period = 1
+		}
+		sum := 0.0
+		for ui := range w.Users {
+			if sh := w.Users[ui].TraceShares; sh != nil && sh[wi] > 0 {
+				sum += sh[wi]
+				ts.users = append(ts.users, ui)
+				ts.cum = append(ts.cum, sum)
+			}
+		}
+		if sum <= 0 {
+			continue
+		}
+		for i := range ts.cum {
+			ts.cum[i] /= sum
+		}
+		e.traces = append(e.traces, ts)
+		e.scheduleTrace(len(e.traces) - 1)
+	}
 	return e, nil
+}
+
+func (e *engine) scheduleTrace(i int) {
+	t := e.traces[i].nextAt()
+	if math.IsInf(t, 1) || t >= e.winEnd.Seconds() {
+		return
+	}
+	e.k.Schedule(sim.FromSeconds(t), prioOther, evTraceArrival, int32(i), 0)
+}
+
+// onTraceArrival issues stream i's next recorded request from a user group
+// drawn by the groups' shares.
+func (e *engine) onTraceArrival(i int, now sim.Time) {
+	ts := &e.traces[i]
+	req := ts.t.At(ts.i)
+	x := ts.rng.Float64()
+	ui := ts.users[len(ts.users)-1]
+	for k, c := range ts.cum {
+		if x < c {
+			ui = ts.users[k]
+			break
+		}
+	}
+	u := &e.w.Users[ui]
+	c := e.newCall()
+	cl := &e.calls[c]
+	*cl = call{
+		wl: int32(ts.wl), user: int32(ui), sess: -1,
+		pool: -1, rep: -1, origin: int32(u.Loc), client: true, measured: e.inWindow(now),
+		prompt: max(req.Input, 1), output: max(req.Output, 1),
+		trace: int32(i + 1), traceIdx: int32(ts.i),
+	}
+	cl.pre = cl.prompt
+	ts.i++
+	e.issue(c, now, nil)
+	e.scheduleTrace(i)
 }
 
 func (e *engine) scheduleArrival(i int) {
@@ -293,6 +394,8 @@ func (e *engine) dispatch(ev sim.Event) {
 		e.onCallBack(ev.Ref, ev.At)
 	case evNextStep:
 		e.issueStep(ev.Ref, ev.At)
+	case evTraceArrival:
+		e.onTraceArrival(int(ev.Ref), ev.At)
 	}
 }
 

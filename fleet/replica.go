@@ -134,6 +134,21 @@ func (e *engine) admit(r *replica, c int32, now sim.Time) {
 			cl.hit += cl.done
 		}
 	}
+	if r.caching && cl.trace > 0 {
+		// A trace's prefix blocks: the leading blocks found in the cache.
+		t := e.traces[cl.trace-1].t
+		hit := int32(0)
+		for _, h := range t.At(int(cl.traceIdx)).Hash {
+			if r.cache.lookup(h|traceKeyBit) == 0 {
+				break
+			}
+			hit += int32(t.BlockTokens)
+		}
+		if hit > 0 {
+			cl.done = min(hit, cl.pre-1)
+			cl.hit += cl.done
+		}
+	}
 	cl.ctx = cl.pre
 	cl.blk = r.blocksFor(cl.pre + 1)
 	r.used += cl.blk
@@ -266,6 +281,9 @@ func (e *engine) onStep(ri int32, now sim.Time) {
 			if r.caching && cl.prefKey != 0 {
 				r.cache.insert(cl.prefKey, cl.ctx)
 			}
+			if r.caching && cl.trace > 0 {
+				e.cacheTraceBlocks(r, cl)
+			}
 			e.finish(c, now)
 			continue
 		}
@@ -349,4 +367,26 @@ func (e *engine) preemptNewest(r *replica, rest []int32, kept *[]int32, self int
 	}
 	r.preempted = append(r.preempted, v)
 	return v
+}
+
+// traceKeyBit marks prefix-cache keys that are trace block hashes, keeping
+// them apart from agent-session keys (small counters).
+const traceKeyBit = 1 << 63
+
+// cacheTraceBlocks records a finished trace call's prompt blocks in r's
+// prefix cache: each block hash caches BlockTokens tokens, the last one the
+// prompt's remainder.
+func (e *engine) cacheTraceBlocks(r *replica, cl *call) {
+	t := e.traces[cl.trace-1].t
+	hs := t.At(int(cl.traceIdx)).Hash
+	bt := int32(t.BlockTokens)
+	for k, h := range hs {
+		n := bt
+		if k == len(hs)-1 {
+			n = cl.prompt - bt*int32(k)
+		}
+		if n > 0 {
+			r.cache.insert(h|traceKeyBit, n)
+		}
+	}
 }

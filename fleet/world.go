@@ -6,6 +6,7 @@ import (
 	"github.com/fleetsim/fleetsim/serving"
 	"github.com/fleetsim/fleetsim/sim"
 	"github.com/fleetsim/fleetsim/topology"
+	"github.com/fleetsim/fleetsim/traces"
 	"github.com/fleetsim/fleetsim/workloads"
 )
 
@@ -32,6 +33,9 @@ type World struct {
 	Strategies []Strategy
 	// Run is the simulated window.
 	Run RunParams
+	// Notes are things the user should know about how the scenario was
+	// read (for example trace rows skipped); they are not results.
+	Notes []string
 }
 
 // Network holds the per-call network costs beyond propagation.
@@ -80,6 +84,9 @@ type UserGroup struct {
 	EdgeLoc int
 	// Loads are the workloads the group sends.
 	Loads []Load
+	// TraceShares[w] is the group's weight in workload w's trace replay
+	// (0 when it does not send that trace); nil when no workload replays a trace.
+	TraceShares []float64
 }
 
 // Load is one workload's arrival process from one user group.
@@ -174,6 +181,12 @@ type Workload struct {
 	Orchestrator Orchestrator
 	MaxContext   int
 	SLOs         []SLO
+	// Trace, when set, replays recorded requests: arrivals at the trace's
+	// times divided by TraceRateScale (from time 0), lengths from the trace,
+	// user group drawn by TraceShares. TraceLoop repeats it until the window ends.
+	Trace          *traces.Trace
+	TraceRateScale float64
+	TraceLoop      bool
 }
 
 // Strategy is one placement to simulate.

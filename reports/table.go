@@ -39,6 +39,12 @@ func Table(w io.Writer, r results.Result) error {
 	row("cost $/hour", func(s *results.Strategy) string { return fmt.Sprintf("%.0f", s.CostPerHourUSD) })
 	row("cost $/M tokens", func(s *results.Strategy) string { return fmt.Sprintf("%.3f", s.CostPerMillionTokensUSD) })
 	row("GPU utilization", func(s *results.Strategy) string { return pct(s.Utilization) })
+	row("GPU power kW / energy $/hour", func(s *results.Strategy) string {
+		return fmt.Sprintf("%.1f / %.2f", s.MeanPowerKW, s.EnergyCostPerHourUSD)
+	})
+	row("prefix cache hits / preemptions", func(s *results.Strategy) string {
+		return fmt.Sprintf("%s / %d", pct(s.PrefixHitRate), s.Preemptions)
+	})
 	row("SLOs met", func(s *results.Strategy) string { return fmt.Sprintf("%d/%d", s.SLOsMet, s.SLOs) })
 	for wi, wl := range r.Strategies[0].Workloads {
 		get := func(s *results.Strategy) *results.Workload { return &s.Workloads[wi] }

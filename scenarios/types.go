@@ -198,8 +198,13 @@ type UserLoad struct {
 	// Workload names a workload in spec.workloads.
 	Workload string `yaml:"workload" json:"workload"`
 	// PeakRatePerS is the arrival rate at the curve's peak: requests per
-	// second for chat, sessions per second for agents.
-	PeakRatePerS float64 `yaml:"peakRatePerS" json:"peakRatePerS"`
+	// second for chat, sessions per second for agents. Not used for a
+	// workload that replays a trace (leave it out).
+	PeakRatePerS float64 `yaml:"peakRatePerS,omitempty" json:"peakRatePerS,omitempty"`
+	// Share is, for a workload that replays a trace, this group's share of
+	// the trace's requests: the groups' shares are weights, normalised over
+	// the groups that send the workload. Default 1.
+	Share *float64 `yaml:"share,omitempty" json:"share,omitempty"`
 }
 
 // Workload is one kind of traffic: chat requests or agent sessions.
@@ -216,12 +221,38 @@ type Workload struct {
 	// data-residency zone; "user" confines each call to the zone of the
 	// user's place. Empty: no constraint.
 	Zone string `yaml:"zone,omitempty" json:"zone,omitempty"`
-	// Chat is required when Kind is chat.
+	// Chat is required when Kind is chat, unless Trace is given.
 	Chat *Chat `yaml:"chat,omitempty" json:"chat,omitempty"`
+	// Trace replays recorded requests (chat workloads) instead of drawing
+	// arrivals and lengths from distributions.
+	Trace *Trace `yaml:"trace,omitempty" json:"trace,omitempty"`
 	// Agent is required when Kind is agent.
 	Agent *Agent `yaml:"agent,omitempty" json:"agent,omitempty"`
 	// SLOs are the service-level objectives the workload is judged on.
 	SLOs []SLO `yaml:"slos,omitempty" json:"slos,omitempty"`
+}
+
+// Trace is a recorded request trace that a chat workload replays: every
+// request arrives at its recorded time (divided by RateScale) with its
+// recorded prompt and output lengths, from a user group chosen at random in
+// proportion to the groups' shares. Mooncake traces carry prefix-block
+// hashes that drive the replicas' prefix caches.
+type Trace struct {
+	// File is the trace file, relative to the scenario file.
+	File string `yaml:"file" json:"file"`
+	// Format is azure (the Azure LLM inference trace CSV:
+	// TIMESTAMP,ContextTokens,GeneratedTokens) or mooncake (JSONL with
+	// timestamp, input_length, output_length, hash_ids).
+	Format string `yaml:"format" json:"format" jsonschema:"enum=azure,enum=mooncake"`
+	// RateScale multiplies the trace's request rate (its timestamps are
+	// divided by it). Default 1.
+	RateScale float64 `yaml:"rateScale,omitempty" json:"rateScale,omitempty"`
+	// Loop replays the trace again from its start when it ends, until the
+	// window ends. Default false.
+	Loop bool `yaml:"loop,omitempty" json:"loop,omitempty"`
+	// OnError is stop (a bad row is an error naming its line) or skip (bad
+	// rows are skipped and counted in the run's report). Default stop.
+	OnError string `yaml:"onError,omitempty" json:"onError,omitempty" jsonschema:"enum=stop,enum=skip"`
 }
 
 // Chat is an open-loop request-response workload.
@@ -370,4 +401,12 @@ type Dist struct {
 	Quantiles []float64 `yaml:"quantiles,omitempty" json:"quantiles,omitempty"`
 	// Name of a built-in distribution.
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
+}
+
+// ShareOrDefault returns the load's share, 1 when unset.
+func (l UserLoad) ShareOrDefault() float64 {
+	if l.Share == nil {
+		return 1
+	}
+	return *l.Share
 }

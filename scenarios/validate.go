@@ -51,6 +51,7 @@ const (
 // Enumerated values of the scenario format.
 var (
 	workloadKinds   = []string{"chat", "agent"}
+	traceFormats    = []string{"azure", "mooncake"}
 	connections     = []string{"perRequest", "persistent"}
 	toolCallModes   = []string{"sequential", "parallel"}
 	orchestrators   = []string{"client", "edge", "model"}
@@ -469,6 +470,16 @@ func (c *checker) checkUsers() {
 			if l.PeakRatePerS < 0 || l.PeakRatePerS > MaxPeakRatePerS {
 				c.add(lp+".peakRatePerS", "must be in [0, %g], got %v", MaxPeakRatePerS, l.PeakRatePerS)
 			}
+			if w := c.workloads[l.Workload]; w != nil && w.Trace != nil {
+				if l.PeakRatePerS != 0 {
+					c.add(lp+".peakRatePerS", "workload %q replays a trace, which sets its rate: leave peakRatePerS out (use share)", l.Workload)
+				}
+			} else if l.Share != nil {
+				c.add(lp+".share", "share is for workloads that replay a trace; %q does not", l.Workload)
+			}
+			if l.Share != nil && (*l.Share < 0 || *l.Share > 1e9 || math.IsNaN(*l.Share)) {
+				c.add(lp+".share", "must be in [0, 1e9], got %v", *l.Share)
+			}
 		}
 	}
 	// Every workload has some load.
@@ -478,11 +489,14 @@ func (c *checker) checkUsers() {
 			if l.PeakRatePerS > 0 {
 				rate[l.Workload] += l.PeakRatePerS
 			}
+			if w := c.workloads[l.Workload]; w != nil && w.Trace != nil && l.ShareOrDefault() > 0 {
+				rate[l.Workload]++
+			}
 		}
 	}
 	for i, w := range sp.Workloads {
 		if w.Name != "" && rate[w.Name] <= 0 {
-			c.add(elemPath("spec.workloads", w.Name, i), "no user group sends this workload: give it a load with peakRatePerS > 0 in spec.users")
+			c.add(elemPath("spec.workloads", w.Name, i), "no user group sends this workload: give it a load with peakRatePerS > 0 (or, for a trace, a share > 0) in spec.users")
 		}
 	}
 }
@@ -534,8 +548,11 @@ func (c *checker) checkWorkloads() {
 		}
 		switch w.Kind {
 		case "chat":
-			if w.Chat == nil {
-				c.add(p+".chat", "required when kind is chat")
+			if w.Chat == nil && w.Trace == nil {
+				c.add(p+".chat", "required when kind is chat (or give a trace)")
+			}
+			if w.Chat != nil && w.Trace != nil {
+				c.add(p+".trace", "give either chat distributions or a trace, not both")
 			}
 			if w.Agent != nil {
 				c.add(p+".agent", "not allowed when kind is chat")
@@ -546,6 +563,9 @@ func (c *checker) checkWorkloads() {
 			}
 			if w.Chat != nil {
 				c.add(p+".chat", "not allowed when kind is agent")
+			}
+			if w.Trace != nil {
+				c.add(p+".trace", "trace replay is for chat workloads")
 			}
 		}
 		if w.Connection != "" && !slices.Contains(connections, w.Connection) {
@@ -559,6 +579,21 @@ func (c *checker) checkWorkloads() {
 				if u := &sp.Users[j]; u.Zone == "" && sendsWorkload(u, w.Name) {
 					c.add(elemPath("spec.users", u.Name, j)+".zone", "required: workload %q is confined to the user's zone", w.Name)
 				}
+			}
+		}
+		if tr := w.Trace; tr != nil {
+			tp := p + ".trace"
+			if strings.TrimSpace(tr.File) == "" {
+				c.add(tp+".file", "must name the trace file")
+			}
+			if !slices.Contains(traceFormats, tr.Format) {
+				c.add(tp+".format", "unknown format %q, want %s", tr.Format, oneOf(traceFormats))
+			}
+			if tr.RateScale < 0 || tr.RateScale > 1e6 || math.IsNaN(tr.RateScale) {
+				c.add(tp+".rateScale", "must be in (0, 1e6], got %v", tr.RateScale)
+			}
+			if tr.OnError != "" && tr.OnError != "stop" && tr.OnError != "skip" {
+				c.add(tp+".onError", "unknown value %q, want stop or skip", tr.OnError)
 			}
 		}
 		if ch := w.Chat; ch != nil {
@@ -941,7 +976,7 @@ func (c *checker) strategy(p string, st *Strategy, capacity siteGPUs) {
 // sendsWorkload reports whether u sends workload w at a positive rate.
 func sendsWorkload(u *UserGroup, w string) bool {
 	for _, l := range u.Load {
-		if l.Workload == w && l.PeakRatePerS > 0 {
+		if l.Workload == w && (l.PeakRatePerS > 0 || (l.Share != nil && *l.Share > 0)) {
 			return true
 		}
 	}

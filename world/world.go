@@ -20,6 +20,7 @@ import (
 	"github.com/fleetsim/fleetsim/serving"
 	"github.com/fleetsim/fleetsim/sim"
 	"github.com/fleetsim/fleetsim/topology"
+	"github.com/fleetsim/fleetsim/traces"
 	"github.com/fleetsim/fleetsim/workloads"
 )
 
@@ -224,6 +225,44 @@ func (b *builder) network() {
 	b.w.Net = net
 }
 
+// trace reads a workload's trace file (relative to the scenario file).
+// A bad row is an error naming the file and line, or with onError skip a
+// note counting the skipped rows.
+func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, path string) {
+	p := ts.File
+	if src := b.s.SourcePath(); !filepath.IsAbs(p) && src != "" && !strings.HasPrefix(src, "builtin:") {
+		p = filepath.Join(filepath.Dir(src), p)
+	}
+	opt := traces.Options{}
+	f, err := traces.ParseFormat(ts.Format)
+	if err != nil {
+		b.fail(path+".format", "%v", err)
+		return
+	}
+	opt.Format = f
+	if ts.OnError == "skip" {
+		opt.OnError = traces.Skip
+	}
+	t, rep, err := traces.Open(p, opt)
+	if err != nil {
+		b.fail(path+".file", "%v", err)
+		return
+	}
+	if rep.Skipped > 0 {
+		first := ""
+		if len(rep.Problems) > 0 {
+			first = fmt.Sprintf("; first: line %d: %s", rep.Problems[0].Line, rep.Problems[0].Msg)
+		}
+		b.w.Notes = append(b.w.Notes, fmt.Sprintf("%s: skipped %d of %d rows of %s%s", path, rep.Skipped, rep.Rows, p, first))
+	}
+	wl.Trace = t
+	wl.TraceRateScale = 1
+	if ts.RateScale > 0 {
+		wl.TraceRateScale = ts.RateScale
+	}
+	wl.TraceLoop = ts.Loop
+}
+
 // profile resolves a deployment's profile name (built-in or a file beside
 // the scenario), once per name.
 func (b *builder) profile(ref string) (*profiles.Profile, error) {
@@ -372,6 +411,9 @@ func (b *builder) workloads() {
 		} else {
 			wl.Zone = ws.Zone
 		}
+		if ws.Trace != nil {
+			b.trace(&wl, ws.Trace, path+".trace")
+		}
 		if ws.Chat != nil {
 			wl.Prompt = b.dist(ws.Chat.PromptTokens, path+".chat.promptTokens")
 			wl.Output = b.dist(ws.Chat.OutputTokens, path+".chat.outputTokens")
@@ -482,6 +524,13 @@ func (b *builder) users() {
 			}
 			if b.w.Workloads[wi].Orchestrator == fleet.AtEdge && u.EdgeLoc < 0 {
 				b.fail(fmt.Sprintf("spec.workloads[%s].agent.orchestrator", l.Workload), "orchestrator edge needs at least one region of kind edge")
+			}
+			if b.w.Workloads[wi].Trace != nil {
+				if u.TraceShares == nil {
+					u.TraceShares = make([]float64, len(b.w.Workloads))
+				}
+				u.TraceShares[wi] = l.ShareOrDefault()
+				continue
 			}
 			u.Loads = append(u.Loads, fleet.Load{Workload: wi, PeakRatePerS: l.PeakRatePerS, Arrivals: workloads.Arrivals{
 				PeakRatePerS: l.PeakRatePerS, Curve: curve, StartLocalHour: startLocal,
@@ -699,32 +748,68 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 // one request or session puts through a replica.
 func (b *builder) demand(sites []int, serves []bool) []float64 {
 	wts := make([]float64, len(sites))
-	for _, u := range b.w.Users {
-		for _, l := range u.Loads {
-			wl := &b.w.Workloads[l.Workload]
-			if !serves[l.Workload] {
+	for _, dl := range b.demandLoads() {
+		u := &b.w.Users[dl.user]
+		wl := &b.w.Workloads[dl.wl]
+		if !serves[dl.wl] {
+			continue
+		}
+		zone := wl.Zone
+		if wl.ZoneFromUser {
+			zone = u.Zone
+		}
+		best, bestRTT := -1, math.Inf(1)
+		for i, s := range sites {
+			site := b.w.Sites[s]
+			if zone != "" && site.Zone != zone {
 				continue
 			}
-			zone := wl.Zone
-			if wl.ZoneFromUser {
-				zone = u.Zone
+			if r := b.w.RTT.RTTMs(u.Loc, site.Loc); r < bestRTT {
+				best, bestRTT = i, r
 			}
-			best, bestRTT := -1, math.Inf(1)
-			for i, s := range sites {
-				site := b.w.Sites[s]
-				if zone != "" && site.Zone != zone {
-					continue
-				}
-				if r := b.w.RTT.RTTMs(u.Loc, site.Loc); r < bestRTT {
-					best, bestRTT = i, r
-				}
-			}
-			if best >= 0 {
-				wts[best] += l.PeakRatePerS * workTokens(wl)
-			}
+		}
+		if best >= 0 {
+			wts[best] += dl.work
 		}
 	}
 	return wts
+}
+
+// demandLoad is one user group's peak work on one workload, in tokens per second.
+type demandLoad struct {
+	user, wl int
+	work     float64
+}
+
+// demandLoads lists every group's peak work per workload: peak rate times
+// mean tokens per arrival, and for a replayed trace its mean rate (times
+// the rate scale) split by the groups' shares.
+func (b *builder) demandLoads() []demandLoad {
+	var out []demandLoad
+	shareSum := make([]float64, len(b.w.Workloads))
+	for _, u := range b.w.Users {
+		for wi, sh := range u.TraceShares {
+			shareSum[wi] += sh
+		}
+	}
+	traceWork := make([]float64, len(b.w.Workloads))
+	for wi := range b.w.Workloads {
+		if t := b.w.Workloads[wi].Trace; t != nil {
+			sum := traces.Summarize(t)
+			traceWork[wi] = sum.RatePerS * b.w.Workloads[wi].TraceRateScale * (sum.Input.Mean + sum.Output.Mean)
+		}
+	}
+	for ui, u := range b.w.Users {
+		for _, l := range u.Loads {
+			out = append(out, demandLoad{user: ui, wl: l.Workload, work: l.PeakRatePerS * workTokens(&b.w.Workloads[l.Workload])})
+		}
+		for wi, sh := range u.TraceShares {
+			if sh > 0 && shareSum[wi] > 0 {
+				out = append(out, demandLoad{user: ui, wl: wi, work: traceWork[wi] * sh / shareSum[wi]})
+			}
+		}
+	}
+	return out
 }
 
 // workTokens is the mean number of tokens one request or session puts
