@@ -100,6 +100,9 @@ func runScenario(name string, seed *uint64, output string, parallel int, f *runF
 	if err != nil {
 		return err
 	}
+	for _, n := range w.Notes {
+		fmt.Fprintln(streams.Err, "note:", n)
+	}
 	if !f.quiet {
 		el := time.Since(start).Seconds()
 		var events uint64
