@@ -374,7 +374,14 @@ func (e *engine) run() {
 	for i := range e.reps {
 		r := &e.reps[i]
 		if r.busy {
-			r.busyWin += clip(r.iterStart, end, e.winStart, e.winEnd)
+			in := clip(r.iterStart, end, e.winStart, e.winEnd)
+			r.busyWin += in
+			// The unfinished iteration's energy, in proportion to its part in the window.
+			if in > 0 {
+				if span := r.iterEnd - r.iterStart; span > 0 {
+					r.joulesWin += r.runJ * float64(in) / float64(span)
+				}
+			}
 		}
 	}
 }
@@ -544,7 +551,8 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 
 // onAtServer hands call c, arrived at its site, to a replica that can
 // take it: the replica that served the call's session before (its context
-// is likely in that replica's prefix cache), else the one with the fewest
+// is likely in that replica's prefix cache), or for a trace request one
+// whose cache holds the prompt's first block, else the one with the fewest
 // calls. When none can, the call waits in the site's queue (FIFO) until
 // one can; a site whose queue is full drops it.
 func (e *engine) onAtServer(c int32, now sim.Time) {
@@ -555,6 +563,17 @@ func (e *engine) onAtServer(c int32, now sim.Time) {
 		if cl.sess >= 0 {
 			if lr := e.sess[cl.sess].lastRep; lr >= int32(p.first) && lr < int32(p.first+p.n) && e.reps[lr].canTake(cl.pre) {
 				best = int(lr)
+			}
+		}
+		if cl.trace > 0 && best < 0 {
+			// Prefix-aware: a replica that caches the prompt's first block.
+			if hs := e.traces[cl.trace-1].t.At(int(cl.traceIdx)).Hash; len(hs) > 0 {
+				for i := p.first; i < p.first+p.n; i++ {
+					if r := &e.reps[i]; r.caching && r.cache.has(hs[0]|traceKeyBit) && r.canTake(cl.pre) &&
+						(best < 0 || r.active() < e.reps[best].active()) {
+						best = i
+					}
+				}
 			}
 		}
 		if best < 0 {

@@ -97,3 +97,9 @@ func (pc *prefixCache) trim(capTokens int64) {
 		pc.free = append(pc.free, i)
 	}
 }
+
+// has says whether key is cached, without marking it used.
+func (pc *prefixCache) has(key uint64) bool {
+	_, ok := pc.idx[key]
+	return ok
+}

@@ -48,6 +48,7 @@ type replica struct {
 	decodeRun bool
 	gen       uint32
 	iterStart sim.Time
+	iterEnd   sim.Time // when the current iteration or run ends
 	runSteps  int
 	runJ      float64 // energy of the current iteration or run, J
 
@@ -115,7 +116,8 @@ func (e *engine) assign(ri int, c int32, now sim.Time) {
 		r.runSteps = lo + 1
 		_, r.runJ = r.est.DecodeRun(b, r.decCtx, r.runSteps)
 		r.gen++
-		e.k.Schedule(end(lo), prioStep, evStep, int32(ri), r.gen)
+		r.iterEnd = end(lo)
+		e.k.Schedule(r.iterEnd, prioStep, evStep, int32(ri), r.gen)
 	}
 }
 
@@ -213,7 +215,8 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 		}
 		s, j := r.est.StepEnergy(b)
 		r.busy, r.decodeRun, r.runSteps, r.runJ = true, false, 1, j
-		e.k.Schedule(now+atLeastTick(s), prioStep, evStep, int32(ri), r.gen)
+		r.iterEnd = now + atLeastTick(s)
+		e.k.Schedule(r.iterEnd, prioStep, evStep, int32(ri), r.gen)
 		return
 	}
 	if nDec == 0 {
@@ -234,7 +237,8 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 	}
 	acc, joules := r.est.DecodeRun(nDec, r.decCtx, int(steps))
 	r.busy, r.decodeRun, r.runSteps, r.runJ = true, true, int(steps), joules
-	e.k.Schedule(now+atLeastTick(acc), prioStep, evStep, int32(ri), r.gen)
+	r.iterEnd = now + atLeastTick(acc)
+	e.k.Schedule(r.iterEnd, prioStep, evStep, int32(ri), r.gen)
 }
 
 // onStep ends the current iteration (or decode run) of replica ri at now.

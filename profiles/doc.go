@@ -15,6 +15,7 @@
 //	    coefficients: {linearMFU: 0.62, attentionMFU: 0.4, mbu: 0.78, stepOverheadS: 0.0009, seqOverheadS: 2e-05, ...}
 //	    fit: {rows: 40, checkRows: 35, fitMedianAPE: 0.05, checkMedianAPE: 0.07, datasets: [argonne]}
 //
-// Lookup takes the entry for (gpu, model), else (gpu, ""), else the entry
-// with gpu "*", else serving.DefaultCoefficients.
+// Lookup takes the most specific entry: (gpu, model, precision), (gpu,
+// model, any), (gpu, any, precision), (gpu, any, any), then the same with
+// gpu "*", else serving.DefaultCoefficients.
 package profiles

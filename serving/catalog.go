@@ -99,7 +99,7 @@ func ParsePrecision(s string) (Precision, error) {
 }
 
 // Bytes returns the bytes per element of p. It panics if p is neither BF16
-// nor FP8: that is a programmer error, since ParsePrecision and NewRoofline
+// nor FP8: that is a programmer error, since ParsePrecision and New
 // reject other values.
 func (p Precision) Bytes() float64 {
 	switch p {

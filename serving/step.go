@@ -123,9 +123,10 @@ func DefaultCoefficients() Coefficients {
 		// efficiency as the weights stream.
 		KVMBU: 0.7,
 		// Argonne LLM-Inference-Bench, H100, vLLM, Llama-3-8B, batch 1: 7.9 ms per
-		// output token, of which reading 16.06 GB of weights at 0.7 × 3.35 TB/s
-		// takes 6.85 ms; the remaining ≈ 1 ms is per-iteration overhead.
-		StepOverheadS: 1e-3,
+		// output token, of which reading the 15.0 GB of weights a step reads (all
+		// but the input embeddings) at 0.7 × 3.35 TB/s takes 6.4 ms; the remaining
+		// ≈ 1.5 ms is per-iteration overhead.
+		StepOverheadS: 1.5e-3,
 		// Assumption: tens of microseconds of CPU work per sequence per step
 		// (sampling and bookkeeping in vLLM's scheduler).
 		SeqOverheadS: 20e-6,

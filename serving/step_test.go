@@ -545,3 +545,24 @@ func BenchmarkPrefillSeconds(b *testing.B) {
 		benchSink += e.PrefillSeconds(n, 1, float64(n)*float64(n)/2)
 	}
 }
+
+func BenchmarkDecodeRun(b *testing.B) {
+	e := mustStep(b, ReplicaSpec{Model: mustModel(b, "llama-3.1-70b"), GPU: mustGPU(b, "h100"), TensorParallel: 4, MaxBatch: 256}, DefaultCoefficients())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		s, _ := e.DecodeRun(1+i&255, (1+i&255)*1500, 1+i&1023)
+		benchSink += s
+	}
+}
+
+func BenchmarkStepSecondsMixed(b *testing.B) {
+	e := mustStep(b, ReplicaSpec{Model: mustModel(b, "llama-3.1-70b"), GPU: mustGPU(b, "h100"), TensorParallel: 4, MaxBatch: 256}, DefaultCoefficients())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		benchSink += e.StepSeconds(Batch{PrefillTokens: 1 + i&4095, PrefillSeqs: 2, PrefillPairs: 1e6, DecodeSeqs: 1 + i&127, DecodeContext: 200000})
+	}
+}
