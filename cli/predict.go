@@ -199,10 +199,11 @@ func predictCSV(w io.Writer, path string, prof *profiles.Profile, maxBatch, budg
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// A *csv.ParseError names the line itself.
 			return invalid(fmt.Errorf("%s: %v", path, err))
 		}
+		line, _ := r.FieldPos(0)
 		if rows++; rows > maxPredictRows {
 			return invalid(fmt.Errorf("%s: more than %d rows", path, maxPredictRows))
 		}

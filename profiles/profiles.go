@@ -31,9 +31,9 @@ type Profile struct {
 // when Model or Precision is set. GPU "*" is the fallback for GPUs without
 // an entry of their own.
 type Entry struct {
-	GPU       string `yaml:"gpu" json:"gpu"`
-	Model     string `yaml:"model,omitempty" json:"model,omitempty"`
-	Precision string `yaml:"precision,omitempty" json:"precision,omitempty"`
+	GPU          string               `yaml:"gpu" json:"gpu"`
+	Model        string               `yaml:"model,omitempty" json:"model,omitempty"`
+	Precision    string               `yaml:"precision,omitempty" json:"precision,omitempty"`
 	Coefficients serving.Coefficients `yaml:"coefficients" json:"coefficients"`
 	Fit          *Fit                 `yaml:"fit,omitempty" json:"fit,omitempty"`
 }

@@ -156,24 +156,24 @@ func (s *StepModel) Static(batch, isl, osl, budget int) Prediction {
 	return p
 }
 
-// packedPrefill is the time to prefill n prompts of isl tokens, packed into
-// iterations of at most budget tokens.
+// packedPrefill is the time to prefill n prompts of isl tokens, packed one
+// after another into iterations of at most budget tokens: an iteration may
+// hold the tail of one prompt and the head of the next, and each piece's
+// attention spans the prompt's tokens before it.
 func (s *StepModel) packedPrefill(n, isl, budget int) float64 {
 	total := n * isl
 	t, done := 0.0, 0
 	for done < total {
 		ch := min(budget, total-done)
 		var pairs float64
-		var seqs int
-		if isl >= budget {
-			// One prompt per iteration, chunked: the chunk at offset o sees o earlier tokens.
-			o := float64(done % isl)
-			pairs = float64(ch) * (o + float64(ch)/2)
-			seqs = 1
-		} else {
-			np := float64(ch) / float64(isl)
-			pairs = np * float64(isl) * float64(isl) / 2
-			seqs = max(int(math.Ceil(np)), 1)
+		seqs := 0
+		for pos, left := done, ch; left > 0; {
+			off := pos % isl
+			seg := min(isl-off, left)
+			pairs += float64(seg) * (float64(off) + float64(seg)/2)
+			seqs++
+			pos += seg
+			left -= seg
 		}
 		t += s.StepSeconds(Batch{PrefillTokens: ch, PrefillSeqs: seqs, PrefillPairs: pairs})
 		done += ch

@@ -171,10 +171,6 @@ func TestStaticOneWaveByHand(t *testing.T) {
 // (the tail sees the prompt's earlier tokens, the head sees none), and it
 // has two sequences.
 func TestStaticPromptsStraddleChunks(t *testing.T) {
-	t.Skip("BUG: serving/predict.go packedPrefill (isl >= budget branch) treats an iteration that straddles two prompts " +
-		"as one prompt's chunk at offset done%isl: for isl 3000, budget 2048, batch 2 the second iteration gets " +
-		"2048 × (2048 + 1024) pairs and 1 sequence instead of 952 × (2048 + 476) + 1096 × 548 pairs and 2 sequences, " +
-		"so Static's TTFT and E2E are too long")
 	c := DefaultCoefficients()
 	c.SeqOverheadS = 50e-6
 	s := mustStep(t, ReplicaSpec{Model: mustModel(t, "llama-3.1-70b"), GPU: mustGPU(t, "h100"), TensorParallel: 4, MaxBatch: 256}, c)
