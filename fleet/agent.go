@@ -54,6 +54,31 @@ func (e *engine) startSession(li int, now sim.Time) {
 		start: now, measured: e.inWindow(now), connected: s.connected[:0], ordinal: ls.sessions,
 		lastRep: -1,
 	}
+	e.launchSession(sid, now)
+}
+
+// startReplayed begins recorded session ri of trace stream ts for user
+// group ui at now.
+func (e *engine) startReplayed(ts, ri, ui int, now sim.Time) {
+	st := &e.traces[ts]
+	sid := e.newSession()
+	s := &e.sess[sid]
+	*s = session{
+		wl: int32(st.wl), user: int32(ui), rng: rand.New(rand.NewPCG(st.seed, uint64(ri))),
+		steps: len(st.ss.At(ri).Steps), start: now, measured: e.inWindow(now), connected: s.connected[:0],
+		ordinal: uint64(ri), lastRep: -1, replay: int32(ts + 1), replayIdx: int32(ri),
+		ctx: int(st.ss.At(ri).Steps[0].Input),
+	}
+	e.launchSession(sid, now)
+}
+
+// launchSession counts a new session, places its orchestrator and sends
+// its task there.
+func (e *engine) launchSession(sid int32, now sim.Time) {
+	s := &e.sess[sid]
+	wi := int(s.wl)
+	wl := &e.w.Workloads[wi]
+	u := &e.w.Users[s.user]
 	e.prefKeys++
 	s.key = e.prefKeys
 	if s.measured {
@@ -67,8 +92,9 @@ func (e *engine) startSession(li int, now sim.Time) {
 	case AtEdge:
 		s.orchLoc = int32(u.EdgeLoc)
 	case AtModel:
-		probe := call{wl: int32(wi), user: int32(ls.user), sess: sid, origin: int32(u.Loc), client: true,
-			prompt: int32(min(s.ctx, wl.MaxContext)), output: 1}
+		first := int32(max(min(s.ctx, wl.MaxContext), 1))
+		probe := call{wl: int32(wi), user: s.user, sess: sid, origin: int32(u.Loc), client: true,
+			prompt: first, pre: first, output: 1}
 		p, _ := e.route(&probe)
 		if p < 0 {
 			e.dropSession(sid)
@@ -77,7 +103,7 @@ func (e *engine) startSession(li int, now sim.Time) {
 		s.orchLoc = int32(e.pools[p].loc)
 	}
 	// The task travels from the user to the orchestrator.
-	rtt := e.rttS(u.Loc, int(s.orchLoc), int32(ls.user), true)
+	rtt := e.rttS(u.Loc, int(s.orchLoc), s.user, true)
 	d := e.handshakeS(wl, s, int(s.orchLoc), rtt) + rtt/2 + e.jitterS() +
 		float64(s.ctx)*e.w.Net.BytesPerToken/e.w.Net.AccessBytesPerS
 	s.bd[bdNetwork] += d
@@ -89,13 +115,20 @@ func (e *engine) issueStep(sid int32, now sim.Time) {
 	s := &e.sess[sid]
 	wl := &e.w.Workloads[s.wl]
 	c := e.newCall()
-	prompt := int32(min(s.ctx, wl.MaxContext))
+	ctx, output := s.ctx, int32(0)
+	if s.replay > 0 {
+		st := e.traces[s.replay-1].ss.At(int(s.replayIdx)).Steps[s.step]
+		ctx, output = int(st.Input), max(st.Output, 1)
+	} else {
+		output = tokens(wl.StepOutput.Sample(s.rng))
+	}
+	prompt := int32(max(min(ctx, wl.MaxContext), 1))
 	e.calls[c] = call{
 		wl: s.wl, user: s.user, sess: sid, pool: -1, rep: -1, origin: s.orchLoc, client: s.client, measured: s.measured,
-		prompt: prompt, output: tokens(wl.StepOutput.Sample(s.rng)), pre: prompt,
+		prompt: prompt, output: output, pre: prompt,
 		prefKey: s.key, prefShared: min(s.shared, prompt),
 	}
-	if s.ctx > wl.MaxContext {
+	if ctx > wl.MaxContext {
 		// A truncated context no longer starts with the cached prefix.
 		e.calls[c].prefShared = 0
 	}
@@ -123,6 +156,16 @@ func (e *engine) onCallBack(c int32, now sim.Time) {
 			e.m.recordTask(e, s, end)
 		}
 		e.freeSession(sid)
+		return
+	}
+	if s.replay > 0 {
+		// The recorded tool time after the step just done, then the
+		// recorded think time before the next.
+		steps := e.traces[s.replay-1].ss.At(int(s.replayIdx)).Steps
+		tool, gap := max(steps[s.step-1].ToolS, 0), max(steps[s.step].GapS, 0)
+		s.bd[bdTool] += tool
+		s.bd[bdThink] += gap
+		e.k.Schedule(now+sim.FromSeconds(tool+gap), prioOther, evNextStep, sid, 0)
 		return
 	}
 	s.ctx += output + int(tokens(wl.ToolResult.Sample(s.rng)))

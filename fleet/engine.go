@@ -40,10 +40,12 @@ type loadStream struct {
 // traceStream replays one workload's trace.
 type traceStream struct {
 	wl     int
-	t      *traces.Trace
-	i      int     // next request
-	cycle  int     // completed replays (TraceLoop)
-	period float64 // seconds of trace time per replay
+	t      *traces.Trace    // a request trace, or
+	ss     *traces.Sessions // a session trace
+	seed   uint64           // first seed word of replayed sessions' streams
+	i      int              // next request
+	cycle  int              // completed replays (TraceLoop)
+	period float64          // seconds of trace time per replay
 	scale  float64
 	loop   bool
 	users  []int     // groups that send the trace
@@ -54,13 +56,30 @@ type traceStream struct {
 // nextAt is the arrival time, in seconds, of the stream's next request,
 // +Inf when the trace is done.
 func (ts *traceStream) nextAt() float64 {
-	if ts.i >= ts.t.Len() {
-		if !ts.loop || ts.t.Len() == 0 {
+	n := ts.len()
+	if ts.i >= n {
+		if !ts.loop || n == 0 {
 			return math.Inf(1)
 		}
 		ts.i, ts.cycle = 0, ts.cycle+1
 	}
-	return (ts.t.At(ts.i).ArrivalS + float64(ts.cycle)*ts.period) / ts.scale
+	return (ts.startS(ts.i) + float64(ts.cycle)*ts.period) / ts.scale
+}
+
+func (ts *traceStream) len() int {
+	if ts.ss != nil {
+		return ts.ss.Len()
+	}
+	return ts.t.Len()
+}
+
+// startS is when item i starts in trace time: a request's arrival, or a
+// session's start, relative to the trace's first.
+func (ts *traceStream) startS(i int) float64 {
+	if ts.ss != nil {
+		return ts.ss.At(i).StartS - ts.ss.At(0).StartS
+	}
+	return ts.t.At(i).ArrivalS
 }
 
 // call is one model call in flight.
@@ -107,6 +126,8 @@ type session struct {
 	key       uint64  // prefix-cache key of the session's context
 	lastRep   int32   // replica of the previous call, for affinity; -1 none
 	shared    int32   // tokens of the next prompt that the previous call's context covers
+	replay    int32   // 1 + the trace stream of a replayed session; 0: drawn
+	replayIdx int32   // the session's index in that trace
 	bd        [5]float64
 }
 
@@ -280,19 +301,21 @@ func newEngine(w *World, si int) (*engine, error) {
 	}
 	for wi := range w.Workloads {
 		wl := &w.Workloads[wi]
-		if wl.Trace == nil {
+		if !wl.Replays() {
 			continue
 		}
-		ts := traceStream{wl: wi, t: wl.Trace, scale: wl.TraceRateScale, loop: wl.TraceLoop,
-			rng: sim.Stream(w.Run.Seed, "trace/"+wl.Name)}
+		ts := traceStream{wl: wi, t: wl.Trace, ss: wl.Sessions, scale: wl.TraceRateScale, loop: wl.TraceLoop,
+			rng:  sim.Stream(w.Run.Seed, "trace/"+wl.Name),
+			seed: sim.Stream(w.Run.Seed, "trace-sessions/"+wl.Name).Uint64()}
 		if ts.scale <= 0 {
 			ts.scale = 1
 		}
 		// One replay lasts the trace's span plus one mean gap, so a loop
 		// keeps the trace's rate across the seam.
-		if n := ts.t.Len(); n > 1 {
-			ts.period = ts.t.DurationS() * float64(n) / float64(n-1)
-		} else {
+		if n := ts.len(); n > 1 {
+			ts.period = ts.startS(n-1) * float64(n) / float64(n-1)
+		}
+		if ts.period <= 0 {
 			ts.period = 1
 		}
 		sum := 0.0
@@ -323,11 +346,10 @@ func (e *engine) scheduleTrace(i int) {
 	e.k.Schedule(sim.FromSeconds(t), prioOther, evTraceArrival, int32(i), 0)
 }
 
-// onTraceArrival issues stream i's next recorded request from a user group
-// drawn by the groups' shares.
+// onTraceArrival issues stream i's next recorded request, or starts its
+// next recorded session, from a user group drawn by the groups' shares.
 func (e *engine) onTraceArrival(i int, now sim.Time) {
 	ts := &e.traces[i]
-	req := ts.t.At(ts.i)
 	x := ts.rng.Float64()
 	ui := ts.users[len(ts.users)-1]
 	for k, c := range ts.cum {
@@ -336,6 +358,14 @@ func (e *engine) onTraceArrival(i int, now sim.Time) {
 			break
 		}
 	}
+	if ts.ss != nil {
+		ri := ts.i
+		ts.i++
+		e.startReplayed(i, ri, ui, now)
+		e.scheduleTrace(i)
+		return
+	}
+	req := ts.t.At(ts.i)
 	u := &e.w.Users[ui]
 	c := e.newCall()
 	cl := &e.calls[c]

@@ -181,13 +181,20 @@ type Workload struct {
 	Orchestrator Orchestrator
 	MaxContext   int
 	SLOs         []SLO
-	// Trace, when set, replays recorded requests: arrivals at the trace's
+	// Trace, when set on a chat workload, replays recorded requests: arrivals at the trace's
 	// times divided by TraceRateScale (from time 0), lengths from the trace,
 	// user group drawn by TraceShares. TraceLoop repeats it until the window ends.
 	Trace          *traces.Trace
 	TraceRateScale float64
 	TraceLoop      bool
+	// Sessions, when set on an agent workload, replays recorded sessions:
+	// each starts at its recorded time (scaled as Trace), and its steps have
+	// the recorded prompt and output tokens, tool time and think time.
+	Sessions *traces.Sessions
 }
+
+// Replays says whether the workload replays a trace (requests or sessions).
+func (w *Workload) Replays() bool { return w.Trace != nil || w.Sessions != nil }
 
 // Strategy is one placement to simulate.
 type Strategy struct {

@@ -46,6 +46,14 @@ func TestLoadInvalid(t *testing.T) {
 		file string
 		want []string
 	}{
+		{"invalid-trace.yaml", []string{
+			`invalid-trace.yaml:15: spec.users[nyc].load[0].peakRatePerS: workload "a" replays a trace`,
+			`invalid-trace.yaml:21: spec.workloads[a].trace: give either chat distributions or a trace, not both`,
+			`invalid-trace.yaml:26: spec.workloads[b].trace.format: unknown format "parquet"`,
+			`invalid-trace.yaml:26: spec.workloads[b].trace.onError: unknown value "ignore"`,
+			`invalid-trace.yaml:26: spec.workloads[b].trace.rateScale: must be in (0, 1e6], got -2`,
+			`invalid-trace.yaml:30: spec.workloads[c].trace.format: a chat workload replays request traces`,
+		}},
 		{"invalid-unknown-field.yaml", []string{
 			`invalid-unknown-field.yaml:8: spec.run.bogus: unknown field "bogus"`,
 			`invalid-unknown-field.yaml:16: spec.regions[us-east].clusters[c1].gpuPools[0].pricePerGpuHourUSD: unknown field "pricePerGpuHourUSD" (did you mean "pricePerGPUHourUSD"?)`,

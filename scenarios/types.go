@@ -223,27 +223,34 @@ type Workload struct {
 	Zone string `yaml:"zone,omitempty" json:"zone,omitempty"`
 	// Chat is required when Kind is chat, unless Trace is given.
 	Chat *Chat `yaml:"chat,omitempty" json:"chat,omitempty"`
-	// Trace replays recorded requests (chat workloads) instead of drawing
-	// arrivals and lengths from distributions.
+	// Trace replays recorded requests (chat) or sessions (agent) instead
+	// of drawing arrivals and lengths from distributions.
 	Trace *Trace `yaml:"trace,omitempty" json:"trace,omitempty"`
-	// Agent is required when Kind is agent.
+	// Agent is required when Kind is agent, unless Trace is given.
 	Agent *Agent `yaml:"agent,omitempty" json:"agent,omitempty"`
 	// SLOs are the service-level objectives the workload is judged on.
 	SLOs []SLO `yaml:"slos,omitempty" json:"slos,omitempty"`
 }
 
-// Trace is a recorded request trace that a chat workload replays: every
-// request arrives at its recorded time (divided by RateScale) with its
-// recorded prompt and output lengths, from a user group chosen at random in
+// Trace is a recorded trace that a workload replays: every request (chat)
+// or session (agent) starts at its recorded time (divided by RateScale)
+// with its recorded lengths, from a user group chosen at random in
 // proportion to the groups' shares. Mooncake traces carry prefix-block
-// hashes that drive the replicas' prefix caches.
+// hashes that drive the replicas' prefix caches; a replayed agent step's
+// prompt shares its prefix with the previous step's context, and its tools
+// take the recorded tool time.
 type Trace struct {
 	// File is the trace file, relative to the scenario file.
 	File string `yaml:"file" json:"file"`
 	// Format is azure (the Azure LLM inference trace CSV:
 	// TIMESTAMP,ContextTokens,GeneratedTokens) or mooncake (JSONL with
-	// timestamp, input_length, output_length, hash_ids).
-	Format string `yaml:"format" json:"format" jsonschema:"enum=azure,enum=mooncake"`
+	// timestamp, input_length, output_length, hash_ids) for chat workloads,
+	// or agent (JSONL, one session per line with its steps' input and output
+	// tokens and tool time; docs/traces.md) for agent workloads.
+	Format string `yaml:"format" json:"format" jsonschema:"enum=azure,enum=mooncake,enum=agent"`
+	// Orchestrator is where a replayed agent session's loop runs: client,
+	// edge or model (as agent.orchestrator). Default client. Agent traces only.
+	Orchestrator string `yaml:"orchestrator,omitempty" json:"orchestrator,omitempty" jsonschema:"enum=client,enum=edge,enum=model"`
 	// RateScale multiplies the trace's request rate (its timestamps are
 	// divided by it). Default 1.
 	RateScale float64 `yaml:"rateScale,omitempty" json:"rateScale,omitempty"`

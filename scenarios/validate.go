@@ -51,7 +51,7 @@ const (
 // Enumerated values of the scenario format.
 var (
 	workloadKinds   = []string{"chat", "agent"}
-	traceFormats    = []string{"azure", "mooncake"}
+	traceFormats    = []string{"azure", "mooncake", "agent"}
 	connections     = []string{"perRequest", "persistent"}
 	toolCallModes   = []string{"sequential", "parallel"}
 	orchestrators   = []string{"client", "edge", "model"}
@@ -558,14 +558,14 @@ func (c *checker) checkWorkloads() {
 				c.add(p+".agent", "not allowed when kind is chat")
 			}
 		case "agent":
-			if w.Agent == nil {
-				c.add(p+".agent", "required when kind is agent")
+			if w.Agent == nil && w.Trace == nil {
+				c.add(p+".agent", "required when kind is agent (or give a trace)")
+			}
+			if w.Agent != nil && w.Trace != nil {
+				c.add(p+".trace", "give either agent distributions or a trace, not both")
 			}
 			if w.Chat != nil {
 				c.add(p+".chat", "not allowed when kind is agent")
-			}
-			if w.Trace != nil {
-				c.add(p+".trace", "trace replay is for chat workloads")
 			}
 		}
 		if w.Connection != "" && !slices.Contains(connections, w.Connection) {
@@ -586,8 +586,20 @@ func (c *checker) checkWorkloads() {
 			if strings.TrimSpace(tr.File) == "" {
 				c.add(tp+".file", "must name the trace file")
 			}
-			if !slices.Contains(traceFormats, tr.Format) {
+			switch {
+			case !slices.Contains(traceFormats, tr.Format):
 				c.add(tp+".format", "unknown format %q, want %s", tr.Format, oneOf(traceFormats))
+			case w.Kind == "agent" && tr.Format != "agent":
+				c.add(tp+".format", "an agent workload replays agent session traces (format agent), got %q", tr.Format)
+			case w.Kind == "chat" && tr.Format == "agent":
+				c.add(tp+".format", "a chat workload replays request traces (azure or mooncake), got %q", tr.Format)
+			}
+			if tr.Orchestrator != "" {
+				if tr.Format != "agent" {
+					c.add(tp+".orchestrator", "only agent traces have an orchestrator")
+				} else if !slices.Contains(orchestrators, tr.Orchestrator) {
+					c.add(tp+".orchestrator", "unknown orchestrator %q, want %s", tr.Orchestrator, oneOf(orchestrators))
+				}
 			}
 			if tr.RateScale < 0 || tr.RateScale > 1e6 || math.IsNaN(tr.RateScale) {
 				c.add(tp+".rateScale", "must be in (0, 1e6], got %v", tr.RateScale)

@@ -243,10 +243,27 @@ func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, path string) {
 	if ts.OnError == "skip" {
 		opt.OnError = traces.Skip
 	}
-	t, rep, err := traces.Open(p, opt)
-	if err != nil {
-		b.fail(path+".file", "%v", err)
-		return
+	var rep traces.Report
+	if f == traces.Agent {
+		ss, r, err := traces.OpenSessions(p, opt)
+		if err != nil {
+			b.fail(path+".file", "%v", err)
+			return
+		}
+		wl.Sessions, rep = ss, r
+		switch ts.Orchestrator {
+		case "edge":
+			wl.Orchestrator = fleet.AtEdge
+		case "model":
+			wl.Orchestrator = fleet.AtModel
+		}
+	} else {
+		t, r, err := traces.Open(p, opt)
+		if err != nil {
+			b.fail(path+".file", "%v", err)
+			return
+		}
+		wl.Trace, rep = t, r
 	}
 	if rep.Skipped > 0 {
 		first := ""
@@ -255,7 +272,6 @@ func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, path string) {
 		}
 		b.w.Notes = append(b.w.Notes, fmt.Sprintf("%s: skipped %d of %d rows of %s%s", path, rep.Skipped, rep.Rows, p, first))
 	}
-	wl.Trace = t
 	wl.TraceRateScale = 1
 	if ts.RateScale > 0 {
 		wl.TraceRateScale = ts.RateScale
@@ -525,7 +541,7 @@ func (b *builder) users() {
 			if b.w.Workloads[wi].Orchestrator == fleet.AtEdge && u.EdgeLoc < 0 {
 				b.fail(fmt.Sprintf("spec.workloads[%s].agent.orchestrator", l.Workload), "orchestrator edge needs at least one region of kind edge")
 			}
-			if b.w.Workloads[wi].Trace != nil {
+			if b.w.Workloads[wi].Replays() {
 				if u.TraceShares == nil {
 					u.TraceShares = make([]float64, len(b.w.Workloads))
 				}
@@ -794,9 +810,24 @@ func (b *builder) demandLoads() []demandLoad {
 	}
 	traceWork := make([]float64, len(b.w.Workloads))
 	for wi := range b.w.Workloads {
-		if t := b.w.Workloads[wi].Trace; t != nil {
+		wl := &b.w.Workloads[wi]
+		if t := wl.Trace; t != nil {
 			sum := traces.Summarize(t)
-			traceWork[wi] = sum.RatePerS * b.w.Workloads[wi].TraceRateScale * (sum.Input.Mean + sum.Output.Mean)
+			traceWork[wi] = sum.RatePerS * wl.TraceRateScale * (sum.Input.Mean + sum.Output.Mean)
+		}
+		if ss := wl.Sessions; ss != nil && ss.Len() > 0 {
+			// Tokens of all steps over the span of session starts.
+			var tok float64
+			for i := 0; i < ss.Len(); i++ {
+				for _, st := range ss.At(i).Steps {
+					tok += float64(st.Input) + float64(st.Output)
+				}
+			}
+			span := ss.At(ss.Len()-1).StartS - ss.At(0).StartS
+			if span <= 0 {
+				span = 1
+			}
+			traceWork[wi] = tok / span * wl.TraceRateScale
 		}
 	}
 	for ui, u := range b.w.Users {
