@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/fleetsim/fleetsim/sim"
@@ -108,4 +109,83 @@ func TestAccountingInvariants(t *testing.T) {
 	if s.Dropped == 0 && c.Completed != 5*s.Completed {
 		t.Errorf("%d calls completed for %d sessions of 5 steps", c.Completed, s.Completed)
 	}
+}
+
+// TestPreemptionInvariants loads replicas whose KV cache cannot hold the
+// outputs of the calls they admit (admission needs only the prompt's
+// blocks, the long outputs grow past capacity), so calls are preempted and
+// recomputed. Accounting must hold after every event, calls must be
+// preempted, and every call must still complete exactly once with its full
+// output.
+func TestPreemptionInvariants(t *testing.T) {
+	w := testWorld{
+		rttMs: 10, windowS: 120, replicas: 2,
+		est: linearEst{PerToken: 5e-6, Step: 0.005, KV: 20000, Batch: 16},
+		wl: Workload{
+			Name: "long", MaxContext: 1 << 20,
+			Prompt: workloads.LogNormalMedian(500, 0.3), Output: workloads.LogNormalMedian(2500, 0.3),
+		},
+		arrivals: workloads.Arrivals{PeakRatePerS: 3, Curve: flatCurve(t)},
+	}.build(t)
+	w.Run.Drain = sim.FromSeconds(36000)
+	w.Strategies[0].Deployments[0].PrefixCaching = true
+	var done int
+	var short []string
+	e, events := func() (*engine, int) {
+		e, err := newEngine(w, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.opts.OnCall = func(r *CallRecord) {
+			if r.Dropped {
+				return
+			}
+			done++
+			// Every output token after the first takes at least one decode
+			// iteration of Step seconds, preempted or not: a preemption may
+			// not skip tokens.
+			if min := float64(r.Output-1) * 0.005; r.Finished-r.FirstToken < min-1e-6 {
+				short = append(short, fmt.Sprintf("%d tokens in %.4f s", r.Output, r.Finished-r.FirstToken))
+			}
+		}
+		n := 0
+		for {
+			ev, ok := e.k.Next()
+			if !ok {
+				break
+			}
+			e.dispatch(ev)
+			checkReplicas(t, e)
+			n++
+		}
+		return e, n
+	}()
+	if events < 1000 {
+		t.Fatalf("only %d events: the test fleet was not loaded", events)
+	}
+	res := e.outcome()
+	if res.Preemptions == 0 {
+		t.Fatalf("no preemptions: the test does not exercise them")
+	}
+	rq := res.Workloads[0].Requests
+	if rq.InFlight != 0 || rq.Dropped != 0 || rq.Completed != rq.Arrived {
+		t.Errorf("requests %+v: want every one completed after the drain", rq)
+	}
+	for i := range e.calls {
+		if e.calls[i].wl >= 0 {
+			t.Errorf("call %d still live after the drain", i)
+		}
+	}
+	for i := range e.reps {
+		if r := &e.reps[i]; r.used != 0 || r.active() != 0 || r.busy {
+			t.Errorf("replica %d holds work after the drain: %d blocks, %d calls", i, r.used, r.active())
+		}
+	}
+	if done != int(rq.Completed) {
+		t.Errorf("%d completions recorded, results say %d", done, rq.Completed)
+	}
+	if len(short) > 0 {
+		t.Errorf("%d calls decoded faster than one step per token, e.g. %s", len(short), short[0])
+	}
+	t.Logf("%d events, %d preemptions in the window, %d calls completed", events, res.Preemptions, done)
 }
