@@ -83,7 +83,11 @@ one row per input row, in order. output_tokens_per_s is for the whole replica.`,
 			if !a.batchSet {
 				n = p.MaxConcurrency
 			}
+			if n > p.MaxConcurrency {
+				fmt.Fprintf(streams.Err, "warning: batch %d is more than the %d sequences of this length the KV cache and batch limit hold; the prediction assumes they all fit (a real engine would queue or preempt)\n", n, p.MaxConcurrency)
+			}
 			fmt.Fprintf(streams.Out, "%s on %d × %s at %s, profile %s (entry %s), batch %d, isl %d, osl %d\n",
+
 				spec.Model.ID, spec.TensorParallel, spec.GPU.ID, spec.Precision, prof.Name, entry, n, a.isl, a.osl)
 			t := tablewriter.NewTable(streams.Out, tablewriter.WithHeaderAutoFormat(tw.Off))
 			t.Header("metric", "value")
