@@ -177,3 +177,28 @@ func syntheticTrace(b *testing.B, n int, rate float64) *traces.Trace {
 	}
 	return tr
 }
+
+// BenchmarkReplicas16 is 16 busy replicas (one H100 each, Llama-3.1-8B)
+// sharing 10^5 requests at 16 × 15 requests/s with the Azure conversation
+// lengths.
+//
+//	go test -run x -bench Replicas16 -benchtime 1x -benchmem ./fleet/
+func BenchmarkReplicas16(b *testing.B) {
+	const n, rate = 100_000, 16 * 15.0
+	prompt, _ := workloads.Builtin("azure-conv-prompt")
+	output, _ := workloads.Builtin("azure-conv-output")
+	wl := Workload{Name: "chat", Prompt: prompt, Output: output, MaxContext: 1 << 20}
+	w := benchWorld(b, 16, wl, workloads.Arrivals{PeakRatePerS: rate, Curve: flatCurveB(b)}, n/rate, nil)
+	var done, dropped int64
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := Simulate(w, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		done, dropped = res.Workloads[0].Requests.Arrived, res.Workloads[0].Requests.Dropped
+	}
+	b.ReportMetric(float64(dropped), "dropped")
+	b.ReportMetric(float64(done)*float64(b.N)/b.Elapsed().Seconds(), "requests/s")
+	b.ReportMetric(maxRSSMB(), "peak-RSS-MB")
+}
