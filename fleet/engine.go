@@ -97,7 +97,7 @@ type call struct {
 	chunk          int32    // prefill tokens scheduled in the current iteration
 	ctx            int32    // tokens of KV cache the call holds
 	blk            int32    // KV blocks the call holds
-	hit            int32    // prompt tokens found in the prefix cache
+	hit            int32    // prompt tokens found in the prefix cache (the most over its admissions)
 	prefShared     int32    // leading prompt tokens shared with the prefix named by prefKey
 	preempts       int32    // times the call was preempted
 	prefKey        uint64   // prefix identity (agent session); 0: none

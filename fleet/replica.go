@@ -133,7 +133,7 @@ func (e *engine) admit(r *replica, c int32, now sim.Time) {
 	if r.caching && cl.prefKey != 0 && cl.prefShared > 0 {
 		if hit := r.cache.lookup(cl.prefKey); hit > 0 {
 			cl.done = min(hit, cl.prefShared, cl.pre-1)
-			cl.hit += cl.done
+			cl.hit = max(cl.hit, cl.done)
 		}
 	}
 	if r.caching && cl.trace > 0 {
@@ -148,7 +148,7 @@ func (e *engine) admit(r *replica, c int32, now sim.Time) {
 		}
 		if hit > 0 {
 			cl.done = min(hit, cl.pre-1)
-			cl.hit += cl.done
+			cl.hit = max(cl.hit, cl.done)
 		}
 	}
 	cl.ctx = cl.pre

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -270,8 +271,8 @@ func Resolve(ref, dir string) (*Profile, error) {
 		return Builtin(ref)
 	}
 	p := ref
-	if dir != "" && !strings.HasPrefix(p, "/") {
-		p = dir + "/" + p
+	if dir != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {

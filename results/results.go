@@ -48,7 +48,7 @@ type Strategy struct {
 	GPUs int `json:"gpus"`
 	// CostPerHourUSD is what those GPUs cost per hour.
 	CostPerHourUSD float64 `json:"costPerHourUSD"`
-	// Tokens is the prompt plus output tokens of model calls completed in the window.
+	// Tokens is the prompt plus output tokens of model calls that arrived in the window and finished by the end of the drain.
 	Tokens int64 `json:"tokens"`
 	// CostPerMillionTokensUSD is the window's GPU cost over Tokens, per million.
 	CostPerMillionTokensUSD float64 `json:"costPerMillionTokensUSD"`

@@ -178,7 +178,7 @@ func (s *Scenario) SetDefaults() {
 				d.MaxBatch = DefaultMaxBatch
 			}
 			if d.TokenBudget == 0 {
-				d.TokenBudget = DefaultTokenBudget
+				d.TokenBudget = max(DefaultTokenBudget, d.MaxBatch)
 			}
 			if d.BlockSize == 0 {
 				d.BlockSize = DefaultBlockSize

@@ -144,8 +144,9 @@ type GPUPool struct {
 	Count int `yaml:"count" json:"count"`
 	// PricePerGPUHourUSD is what one GPU costs per hour, in USD.
 	PricePerGPUHourUSD float64 `yaml:"pricePerGPUHourUSD" json:"pricePerGPUHourUSD"`
-	// EnergyPricePerKWhUSD is what the site pays for one kWh of GPU energy, in USD. Default 0.10.
-	EnergyPricePerKWhUSD float64 `yaml:"energyPricePerKWhUSD,omitempty" json:"energyPricePerKWhUSD,omitempty"`
+	// EnergyPricePerKWhUSD is what the site pays for one kWh of GPU energy,
+	// in USD (0 is free energy). Default 0.10.
+	EnergyPricePerKWhUSD *float64 `yaml:"energyPricePerKWhUSD,omitempty" json:"energyPricePerKWhUSD,omitempty"`
 }
 
 // Tool is a service that agents call, placed at one place.
@@ -358,7 +359,8 @@ type Deployment struct {
 	// `fleetsim calibrate`, relative to the scenario file. Default vllm.
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
 	// TokenBudget is the tokens one iteration may process: prefill chunks
-	// plus one per decoding sequence (vLLM max_num_batched_tokens). Default 8192.
+	// plus one per decoding sequence (vLLM max_num_batched_tokens). Default
+	// 8192, or maxBatch when that is larger.
 	TokenBudget int `yaml:"tokenBudget,omitempty" json:"tokenBudget,omitempty"`
 	// BlockSize is the tokens per KV-cache block. Default 16.
 	BlockSize int `yaml:"blockSize,omitempty" json:"blockSize,omitempty"`

@@ -407,8 +407,8 @@ func (c *checker) checkRegions() {
 				if pool.PricePerGPUHourUSD < 0 {
 					c.add(pp+".pricePerGPUHourUSD", "must be >= 0, got %v", pool.PricePerGPUHourUSD)
 				}
-				if pool.EnergyPricePerKWhUSD < 0 || pool.EnergyPricePerKWhUSD > 100 {
-					c.add(pp+".energyPricePerKWhUSD", "must be in [0, 100], got %v", pool.EnergyPricePerKWhUSD)
+				if e := pool.EnergyPricePerKWhUSD; e != nil && (*e < 0 || *e > 100 || math.IsNaN(*e)) {
+					c.add(pp+".energyPricePerKWhUSD", "must be in [0, 100], got %v", *e)
 				}
 			}
 		}
@@ -599,6 +599,8 @@ func (c *checker) checkWorkloads() {
 					c.add(tp+".orchestrator", "only agent traces have an orchestrator")
 				} else if !slices.Contains(orchestrators, tr.Orchestrator) {
 					c.add(tp+".orchestrator", "unknown orchestrator %q, want %s", tr.Orchestrator, oneOf(orchestrators))
+				} else if tr.Orchestrator == "edge" && !hasEdge {
+					c.add(tp+".orchestrator", "edge needs at least one region of kind edge")
 				}
 			}
 			if tr.RateScale < 0 || tr.RateScale > 1e6 || math.IsNaN(tr.RateScale) {
@@ -831,14 +833,14 @@ func (c *checker) strategy(p string, st *Strategy, capacity siteGPUs) {
 			c.add(dp+".maxPromptTokens", "must be >= 0, got %d", d.MaxPromptTokens)
 		}
 		if d.TokenBudget < 0 || d.TokenBudget > MaxTokenBudget {
-			c.add(dp+".tokenBudget", "must be in [1, %d], got %d", MaxTokenBudget, d.TokenBudget)
+			c.add(dp+".tokenBudget", "must be in [1, %d] (0 or absent: the default), got %d", MaxTokenBudget, d.TokenBudget)
 		} else if d.TokenBudget > 0 && d.TokenBudget < d.MaxBatch {
 			c.add(dp+".tokenBudget", "must be at least maxBatch (%d) so every running sequence gets its token, got %d", d.MaxBatch, d.TokenBudget)
 		}
 		switch d.BlockSize {
 		case 0, 1, 8, 16, 32, 64, 128:
 		default:
-			c.add(dp+".blockSize", "must be 1, 8, 16, 32, 64 or 128, got %d", d.BlockSize)
+			c.add(dp+".blockSize", "must be 1, 8, 16, 32, 64 or 128 (0 or absent: the default 16), got %d", d.BlockSize)
 		}
 		if d.Split != "" && !slices.Contains(splits, d.Split) {
 			c.add(dp+".split", "unknown split %q, want %s", d.Split, oneOf(splits))

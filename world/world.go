@@ -650,9 +650,9 @@ func (b *builder) pools(i int, gpu string) (gpus int, price, energy float64) {
 			n := per * p.Count
 			gpus += n
 			cost += float64(n) * p.PricePerGPUHourUSD
-			e := p.EnergyPricePerKWhUSD
-			if e == 0 {
-				e = scenarios.DefaultEnergyPricePerKWhUSD
+			e := scenarios.DefaultEnergyPricePerKWhUSD
+			if p.EnergyPricePerKWhUSD != nil {
+				e = *p.EnergyPricePerKWhUSD
 			}
 			ecost += float64(n) * e
 		}
