@@ -28,6 +28,11 @@ func (e *engine) dropSession(sid int32) {
 	if s.measured {
 		e.m.wl[s.wl].sesDropped++
 	}
+	for fi := range e.faults {
+		if e.inFault(fi, s.start) {
+			e.faults[fi].wl[s.wl].ses.dropped++
+		}
+	}
 	e.freeSession(sid)
 }
 
@@ -84,6 +89,11 @@ func (e *engine) launchSession(sid int32, now sim.Time) {
 	if s.measured {
 		e.m.wl[wi].sesArrived++
 	}
+	for fi := range e.faults {
+		if e.inFault(fi, s.start) {
+			e.faults[fi].wl[wi].ses.arrived++
+		}
+	}
 	switch wl.Orchestrator {
 	case AtClient:
 		s.orchLoc, s.client = int32(u.Loc), true
@@ -95,7 +105,7 @@ func (e *engine) launchSession(sid int32, now sim.Time) {
 		first := int32(max(min(s.ctx, wl.MaxContext), 1))
 		probe := call{wl: int32(wi), user: s.user, sess: sid, origin: int32(u.Loc), client: true,
 			prompt: first, pre: first, output: 1}
-		p, _ := e.route(&probe)
+		p, _, _ := e.route(&probe)
 		if p < 0 {
 			e.dropSession(sid)
 			return
@@ -169,6 +179,17 @@ func (e *engine) onCallBack(c int32, now sim.Time) {
 		return
 	}
 	s.ctx += output + int(tokens(wl.ToolResult.Sample(s.rng)))
+	s.toolTries = 0
+	e.toolPhase(sid, now)
+}
+
+// toolPhase runs session sid's tool calls after a step (and its think
+// time), then schedules the next step. A tool that is down or cut off
+// fails the phase: the orchestrator tries the tools again after the
+// workload's backoff, and the session fails when its attempts run out.
+func (e *engine) toolPhase(sid int32, now sim.Time) {
+	s := &e.sess[sid]
+	wl := &e.w.Workloads[s.wl]
 	var total, netT, toolT float64
 	for _, tc := range wl.Tools {
 		if s.rng.Float64() >= tc.Probability {
@@ -176,7 +197,21 @@ func (e *engine) onCallBack(c int32, now sim.Time) {
 		}
 		t := &e.w.Tools[tc.Tool]
 		rtt := e.rttS(int(s.orchLoc), t.Loc, s.user, s.client)
+		if e.toolDown[tc.Tool] > 0 || math.IsInf(rtt, 1) {
+			if s.toolTries+1 >= wl.Retry.Attempts {
+				e.failSession(sid)
+				return
+			}
+			wait := wl.Retry.BackoffS * math.Pow(2, float64(s.toolTries))
+			s.toolTries++
+			s.bd[bdTool] += wait
+			e.k.Schedule(now+sim.FromSeconds(wait), prioOther, evToolRetry, sid, 0)
+			return
+		}
 		net := e.handshakeS(wl, s, t.Loc, rtt) + rtt + e.jitterS()
+		if len(e.links) > 0 {
+			net += e.lossDelay(int(s.orchLoc), t.Loc, rtt) + e.lossDelay(int(s.orchLoc), t.Loc, rtt)
+		}
 		svc := t.ServiceMs.Sample(s.rng) / 1000
 		if svc < 0 {
 			svc = 0

@@ -19,6 +19,10 @@ const (
 	evCallBack                       // Ref: call; an agent call's last token reached the orchestrator
 	evNextStep                       // Ref: session; the orchestrator issues the session's next model call
 	evTraceArrival                   // Ref: trace stream; its next recorded request arrives
+	evFault                          // Ref: fault; Gen 0 starts it, 1 ends it
+	evRetry                          // Ref: call; the caller sends it again
+	evTimeout                        // Ref: call, Gen: attempt id; the attempt's timeout
+	evToolRetry                      // Ref: session; the orchestrator calls its tools again
 )
 
 // Priorities at equal times: iterations end before new work arrives, so a
@@ -102,7 +106,11 @@ type call struct {
 	preempts       int32    // times the call was preempted
 	prefKey        uint64   // prefix identity (agent session); 0: none
 	trace          int32    // 1 + the trace stream the call replays; 0: none
-	traceIdx       int32    // the request\'s index in that trace
+	traceIdx       int32    // the request's index in that trace
+	first          sim.Time // when the first attempt was sent
+	tries          uint8    // attempts before the current one
+	att            uint32   // the current attempt's id (timers match it); 0 between attempts
+	abandoned      bool     // an attempt given up on (timeout), freed where next met
 	issued         sim.Time // left the caller
 	atServer       sim.Time
 	admitted       sim.Time
@@ -127,6 +135,7 @@ type session struct {
 	lastRep   int32   // replica of the previous call, for affinity; -1 none
 	shared    int32   // tokens of the next prompt that the previous call's context covers
 	replay    int32   // 1 + the trace stream of a replayed session; 0: drawn
+	toolTries int     // failed tool phases since the last step
 	replayIdx int32   // the session's index in that trace
 	bd        [5]float64
 }
@@ -153,6 +162,8 @@ type pool struct {
 	pricePerGPU float64
 	energyPrice float64 // USD per kWh
 
+	down    int     // faults holding the whole site down
+	live    int     // replicas not down
 	queue   []int32 // FIFO of calls waiting for a replica; head at qHead
 	qHead   int
 	resEWMA float64 // seconds from admission to finish, smoothed
@@ -206,6 +217,11 @@ type engine struct {
 	m        meters
 	opts     Options
 	prefKeys uint64 // prefix-cache keys handed out
+
+	faults   []faultState
+	links    []activeLink // link faults in force
+	toolDown []int        // per tool, faults holding it down
+	attSeq   uint32       // attempt ids handed out
 }
 
 // Simulate runs strategy index si of w and measures it. It is a pure
@@ -260,7 +276,7 @@ func newEngine(w *World, si int) (*engine, error) {
 			blocks := int32(min(d.Estimator.KVCapacityTokens()/int(bt), 1<<30))
 			p := pool{
 				dep: di, site: pl.Site, loc: site.Loc, zone: site.Zone,
-				first: len(e.reps), n: pl.Replicas,
+				first: len(e.reps), n: pl.Replicas, live: pl.Replicas,
 				blocks: blocks, bt: bt, kvCap: int(blocks) * int(bt),
 				gpus: pl.Replicas * d.TP, pricePerGPU: pl.PricePerGPUHourUSD,
 				energyPrice: pl.EnergyPricePerKWhUSD,
@@ -299,6 +315,7 @@ func newEngine(w *World, si int) (*engine, error) {
 	for i := range e.loads {
 		e.scheduleArrival(i)
 	}
+	e.scheduleFaults()
 	for wi := range w.Workloads {
 		wl := &w.Workloads[wi]
 		if !wl.Replays() {
@@ -422,7 +439,7 @@ func (e *engine) dispatch(ev sim.Event) {
 	case evArrival:
 		e.onArrival(int(ev.Ref), ev.At)
 	case evAtServer:
-		e.onAtServer(ev.Ref, ev.At)
+		e.onAtServer(ev.Ref, ev.Gen, ev.At)
 	case evStep:
 		if ev.Gen == e.reps[ev.Ref].gen {
 			e.onStep(ev.Ref, ev.At)
@@ -433,6 +450,14 @@ func (e *engine) dispatch(ev sim.Event) {
 		e.issueStep(ev.Ref, ev.At)
 	case evTraceArrival:
 		e.onTraceArrival(int(ev.Ref), ev.At)
+	case evFault:
+		e.onFault(int(ev.Ref), ev.Gen == 1, ev.At)
+	case evRetry:
+		e.retry(ev.Ref, ev.At)
+	case evTimeout:
+		e.onTimeout(ev.Ref, ev.Gen, ev.At)
+	case evToolRetry:
+		e.toolPhase(ev.Ref, ev.At)
 	}
 }
 
@@ -501,10 +526,20 @@ func (e *engine) freeCall(c int32) {
 	e.freeCalls = append(e.freeCalls, c)
 }
 
+// rttMs is the round trip between two locations in ms, with the link
+// faults in force (+Inf across a cut link).
+func (e *engine) rttMs(a, b int) float64 {
+	ms := e.w.RTT.RTTMs(a, b)
+	if len(e.links) > 0 {
+		ms = e.linkRTT(a, b, ms)
+	}
+	return ms
+}
+
 // rttS is the round trip between two locations in seconds, plus the
 // user's access RTT when one end is the user's client.
 func (e *engine) rttS(a, b int, user int32, client bool) float64 {
-	ms := e.w.RTT.RTTMs(a, b)
+	ms := e.rttMs(a, b)
 	if client {
 		ms += e.w.Users[user].AccessRTTMs
 	}
@@ -556,12 +591,25 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 	wl := &e.w.Workloads[cl.wl]
 	m := &e.m.wl[cl.wl]
 	cl.issued = now
-	if cl.measured {
-		m.reqArrived++
+	if cl.tries == 0 {
+		cl.first = now
+		if cl.measured {
+			m.reqArrived++
+		}
+		e.faultCount(cl, func(fc *faultCounts) { fc.arrived++ })
 	}
-	p, spilled := e.route(cl)
+	e.attSeq++
+	if e.attSeq == 0 {
+		e.attSeq = 1
+	}
+	cl.att = e.attSeq
+	p, spilled, why := e.route(cl)
 	if p < 0 {
-		e.dropCall(c, now)
+		if why == routeFull {
+			e.dropCall(c, now)
+		} else {
+			e.failAttempt(c, now, failNoRoute, -1)
+		}
 		return
 	}
 	cl.pool = int32(p)
@@ -574,9 +622,16 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 	up := e.handshakeS(wl, s, loc, rtt) + rtt/2 + e.jitterS() +
 		float64(cl.prompt)*e.w.Net.BytesPerToken/e.bandwidth(cl.client)
 	cl.downS = rtt / 2
+	if len(e.links) > 0 {
+		up += e.lossDelay(int(cl.origin), loc, rtt)
+		cl.downS += e.lossDelay(int(cl.origin), loc, rtt)
+	}
 	at := now + sim.FromSeconds(up)
 	cl.atServer = at
-	e.k.Schedule(at, prioOther, evAtServer, c, 0)
+	e.k.Schedule(at, prioOther, evAtServer, c, cl.att)
+	if wl.Retry.TimeoutS > 0 {
+		e.k.Schedule(now+sim.FromSeconds(wl.Retry.TimeoutS), prioOther, evTimeout, c, cl.att)
+	}
 }
 
 // onAtServer hands call c, arrived at its site, to a replica that can
@@ -585,9 +640,21 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 // whose cache holds the prompt's first block, else the one with the fewest
 // calls. When none can, the call waits in the site's queue (FIFO) until
 // one can; a site whose queue is full drops it.
-func (e *engine) onAtServer(c int32, now sim.Time) {
+func (e *engine) onAtServer(c int32, att uint32, now sim.Time) {
 	cl := &e.calls[c]
+	if cl.abandoned {
+		e.freeCall(c)
+		return
+	}
+	if cl.att != att {
+		return
+	}
 	p := &e.pools[cl.pool]
+	if p.down > 0 || p.live == 0 {
+		// The site went down while the request was on its way.
+		e.failAttempt(c, now, failDown, -1)
+		return
+	}
 	best := -1
 	if p.queueLen() == 0 {
 		if cl.sess >= 0 {
@@ -631,6 +698,7 @@ func (e *engine) dropCall(c int32, now sim.Time) {
 	if cl.measured {
 		e.m.wl[cl.wl].reqDropped++
 	}
+	e.faultCount(cl, func(fc *faultCounts) { fc.dropped++ })
 	if cl.sess >= 0 {
 		e.dropSession(cl.sess)
 	}
@@ -640,6 +708,13 @@ func (e *engine) dropCall(c int32, now sim.Time) {
 // finish is called when call c produced its last token at now.
 func (e *engine) finish(c int32, now sim.Time) {
 	cl := &e.calls[c]
+	cl.att = 0
+	if cl.tries > 0 {
+		if cl.measured {
+			e.m.wl[cl.wl].afterRetry++
+		}
+		e.faultCount(cl, func(fc *faultCounts) { fc.afterRetry++ })
+	}
 	e.pools[cl.pool].observeResidence((now - cl.admitted).Seconds())
 	if cl.measured {
 		e.m.recordCall(e, cl, now)

@@ -11,11 +11,12 @@ import (
 // wlMeter accumulates one workload's measurements. Latencies stream into
 // bounded histograms; nothing grows with the number of requests.
 type wlMeter struct {
-	reqArrived, reqCompleted, reqDropped, spilled int64
-	sesArrived, sesCompleted, sesDropped          int64
-	ttft, tpot, e2e, task                         *metrics.Histogram
-	bd                                            [5]float64
-	sloWithin                                     []int64
+	reqArrived, reqCompleted, reqDropped, spilled   int64
+	reqFailed, reqTimedOut, retries, afterRetry     int64
+	sesArrived, sesCompleted, sesDropped, sesFailed int64
+	ttft, tpot, e2e, task                           *metrics.Histogram
+	bd                                              [5]float64
+	sloWithin                                       []int64
 }
 
 type poolMeter struct {
@@ -48,8 +49,9 @@ func newMeters(w *World, pools []pool) meters {
 // recordCall measures a model call whose last token was produced at now.
 func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 	wm := &m.wl[cl.wl]
-	ttft := (cl.firstTok - cl.issued).Seconds() + cl.downS
-	e2e := (now - cl.issued).Seconds() + cl.downS
+	// From the first attempt: a retried call's latency includes its failed attempts.
+	ttft := (cl.firstTok - cl.first).Seconds() + cl.downS
+	e2e := (now - cl.first).Seconds() + cl.downS
 	tpot := 0.0
 	if cl.output > 1 {
 		tpot = (now - cl.firstTok).Seconds() / float64(cl.output-1)
@@ -72,6 +74,28 @@ func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 			wm.sloWithin[i]++
 		}
 	}
+	for fi := range e.faults {
+		if e.inFault(fi, cl.first) {
+			fm := &e.faults[fi].wl[cl.wl]
+			fm.req.completed++
+			fm.ttft.Add(ttft * 1000)
+			fm.e2e.Add(e2e * 1000)
+			for i, slo := range e.w.Workloads[cl.wl].SLOs {
+				v := math.Inf(1)
+				switch slo.Metric {
+				case MetricTTFT:
+					v = ttft
+				case MetricTPOT:
+					v = tpot
+				case MetricE2E:
+					v = e2e
+				}
+				if v <= slo.MaxS {
+					fm.sloWithin[i]++
+				}
+			}
+		}
+	}
 	pm := &m.pool[cl.pool]
 	pm.requests++
 	pm.tokens += int64(cl.prompt + cl.output)
@@ -86,6 +110,18 @@ func (m *meters) recordTask(e *engine, s *session, end sim.Time) {
 	d := (end - s.start).Seconds()
 	wm.task.Add(d)
 	wm.sesCompleted++
+	for fi := range e.faults {
+		if e.inFault(fi, s.start) {
+			fm := &e.faults[fi].wl[s.wl]
+			fm.ses.completed++
+			fm.task.Add(d)
+			for i, slo := range e.w.Workloads[s.wl].SLOs {
+				if slo.Metric == MetricTask && d <= slo.MaxS {
+					fm.sloWithin[i]++
+				}
+			}
+		}
+	}
 	for i := range s.bd {
 		wm.bd[i] += s.bd[i]
 	}
@@ -141,7 +177,7 @@ func (e *engine) outcome() results.Strategy {
 	reqLive := make([]int64, len(e.w.Workloads))
 	sesLive := make([]int64, len(e.w.Workloads))
 	for i := range e.calls {
-		if c := &e.calls[i]; c.wl >= 0 && c.measured {
+		if c := &e.calls[i]; c.wl >= 0 && c.measured && !c.abandoned {
 			reqLive[c.wl]++
 		}
 	}
@@ -215,13 +251,14 @@ func (e *engine) outcome() results.Strategy {
 		wm := &e.m.wl[wi]
 		r := results.Workload{
 			Name: wl.Name, Kind: "chat",
-			Requests: results.Counts{Arrived: wm.reqArrived, Completed: wm.reqCompleted, Dropped: wm.reqDropped, InFlight: reqLive[wi]},
-			Spilled:  wm.spilled,
-			TTFTMs:   summary(wm.ttft), TPOTMs: summary(wm.tpot), E2EMs: summary(wm.e2e),
+			Requests: results.Counts{Arrived: wm.reqArrived, Completed: wm.reqCompleted, Dropped: wm.reqDropped,
+				Failed: wm.reqFailed, TimedOut: wm.reqTimedOut, InFlight: reqLive[wi], Retries: wm.retries, CompletedAfterRetry: wm.afterRetry},
+			Spilled: wm.spilled,
+			TTFTMs:  summary(wm.ttft), TPOTMs: summary(wm.tpot), E2EMs: summary(wm.e2e),
 		}
 		if wl.Agent {
 			r.Kind = "agent"
-			r.Sessions = &results.Counts{Arrived: wm.sesArrived, Completed: wm.sesCompleted, Dropped: wm.sesDropped, InFlight: sesLive[wi]}
+			r.Sessions = &results.Counts{Arrived: wm.sesArrived, Completed: wm.sesCompleted, Dropped: wm.sesDropped, Failed: wm.sesFailed, InFlight: sesLive[wi]}
 			ts := summary(wm.task)
 			r.TaskS = &ts
 			bd := results.Breakdown{}
@@ -262,6 +299,70 @@ func (e *engine) outcome() results.Strategy {
 			r.SLOs = append(r.SLOs, res)
 		}
 		out.Workloads = append(out.Workloads, r)
+	}
+	out.Faults = e.faultResults()
+	return out
+}
+
+// faultResults reports each fault: its window, the replicas it took down
+// and the work it threw away, and per workload how the calls and sessions
+// that started in its window fared.
+func (e *engine) faultResults() []results.Fault {
+	var out []results.Fault
+	for fi := range e.faults {
+		f := &e.w.Faults[fi]
+		fs := &e.faults[fi]
+		end := min(f.End, e.stopAt)
+		rf := results.Fault{Name: f.Name, Kind: f.Kind.String(),
+			StartS: round6((f.Start - e.winStart).Seconds()), EndS: round6((end - e.winStart).Seconds()),
+			ReplicasDown: fs.maxDown, LostTokens: fs.lostTokens}
+		for wi := range e.w.Workloads {
+			wl := &e.w.Workloads[wi]
+			fm := &fs.wl[wi]
+			c := fm.req
+			fw := results.FaultWorkload{Name: wl.Name,
+				Requests: results.Counts{Arrived: c.arrived, Completed: c.completed, Failed: c.failed, TimedOut: c.timedOut,
+					Dropped: c.dropped, Retries: c.retries, CompletedAfterRetry: c.afterRetry},
+				TTFTMs: summary(fm.ttft), E2EMs: summary(fm.e2e), SLOs: []results.SLO{}}
+			fw.Requests.InFlight = max(c.arrived-c.completed-c.failed-c.timedOut-c.dropped, 0)
+			arrived := c.arrived
+			if wl.Agent {
+				sc := fm.ses
+				fw.Sessions = &results.Counts{Arrived: sc.arrived, Completed: sc.completed, Failed: sc.failed, Dropped: sc.dropped,
+					InFlight: max(sc.arrived-sc.completed-sc.failed-sc.dropped, 0)}
+				ts := summary(fm.task)
+				fw.TaskS = &ts
+			}
+			for i, slo := range wl.SLOs {
+				n := arrived
+				if slo.Metric == MetricTask {
+					n = fm.ses.arrived
+				}
+				rs := results.SLO{Metric: slo.Metric, Percentile: slo.Percentile, MaxMs: round6(slo.MaxS * 1000)}
+				h, scale := fm.e2e, 1.0
+				switch slo.Metric {
+				case MetricTTFT:
+					h = fm.ttft
+				case MetricTask:
+					h, scale = fm.task, 1000
+				}
+				if slo.Metric != MetricTPOT {
+					if v := sloValue(h, n, slo.Percentile); v != nil {
+						ms := round6(*v * scale)
+						rs.ValueMs = &ms
+					}
+				}
+				if n > 0 {
+					rs.Attainment = round6(float64(fm.sloWithin[i]) / float64(n))
+					rs.Met = float64(fm.sloWithin[i]) >= slo.Percentile/100*float64(n)
+				} else {
+					rs.Met = true
+				}
+				fw.SLOs = append(fw.SLOs, rs)
+			}
+			rf.Workloads = append(rf.Workloads, fw)
+		}
+		out = append(out, rf)
 	}
 	return out
 }

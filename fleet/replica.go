@@ -41,6 +41,7 @@ type replica struct {
 	nextBlk   int32   // blocks the calls in next will take
 	preempted []int32 // calls preempted here, readmitted first
 
+	down    int  // faults holding the replica down; it serves nothing while > 0
 	caching bool // prefix caching on
 	cache   prefixCache
 
@@ -68,7 +69,7 @@ func (r *replica) free() int32 { return r.blocks - r.used - r.nextBlk }
 // canTake says whether a call with a prompt of `prompt` tokens can be
 // assigned to the replica now and admitted at its next iteration.
 func (r *replica) canTake(prompt int32) bool {
-	return len(r.preempted) == 0 && r.active() < r.maxBatch && r.blocksFor(prompt+1) <= r.free()
+	return r.down == 0 && len(r.preempted) == 0 && r.active() < r.maxBatch && r.blocksFor(prompt+1) <= r.free()
 }
 
 // atLeastTick keeps every iteration at least one tick long so the clock advances.
@@ -163,10 +164,19 @@ func (e *engine) admit(r *replica, c int32, now sim.Time) {
 // it idle when there is nothing to do.
 func (e *engine) startIteration(ri int, now sim.Time) {
 	r := &e.reps[ri]
+	if r.down > 0 {
+		r.busy = false
+		return
+	}
 	// Readmit preempted calls first, oldest first, while their blocks fit.
 	k := 0
 	for _, c := range r.preempted {
 		cl := &e.calls[c]
+		if cl.abandoned {
+			e.freeCall(c)
+			k++
+			continue
+		}
 		if len(r.seqs) >= r.maxBatch || r.blocksFor(cl.pre+1) > r.free() {
 			break
 		}
@@ -175,6 +185,10 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 	}
 	r.preempted = r.preempted[:copy(r.preempted, r.preempted[k:])]
 	for _, c := range r.next {
+		if e.calls[c].abandoned {
+			e.freeCall(c)
+			continue
+		}
 		e.admit(r, c, now)
 	}
 	r.next, r.nextBlk = r.next[:0], 0
@@ -183,6 +197,11 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 	for p.queueLen() > 0 {
 		c := p.queue[p.qHead]
 		cl := &e.calls[c]
+		if cl.abandoned {
+			p.pop()
+			e.freeCall(c)
+			continue
+		}
 		if !r.canTake(cl.pre) {
 			break
 		}
@@ -255,6 +274,18 @@ func (e *engine) onStep(ri int32, now sim.Time) {
 		cl := &e.calls[c]
 		if cl.rep == -2 {
 			continue // preempted earlier in this loop
+		}
+		if cl.abandoned {
+			// Given up on by its caller: aborted at this iteration boundary.
+			if cl.done < cl.pre {
+				r.nPrefill--
+			} else {
+				r.decCtx -= int(cl.ctx)
+			}
+			r.used -= cl.blk
+			cl.blk, cl.chunk = 0, 0
+			e.freeCall(c)
+			continue
 		}
 		switch {
 		case cl.chunk > 0:

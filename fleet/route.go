@@ -11,7 +11,7 @@ func (e *engine) poolOrder(loc int) []int32 {
 	for i := range o {
 		o[i] = int32(i)
 	}
-	rtt := func(p int32) float64 { return e.w.RTT.RTTMs(loc, e.pools[p].loc) }
+	rtt := func(p int32) float64 { return e.rttMs(loc, e.pools[p].loc) }
 	// Insertion sort: stable, and pools are few.
 	for i := 1; i < len(o); i++ {
 		for j := i; j > 0 && rtt(o[j]) < rtt(o[j-1]); j-- {
@@ -76,18 +76,32 @@ func (e *engine) poolWait(p int, need int32) (wait float64, full bool) {
 	return float64(q+1) * res / float64(max(active, 1)), false
 }
 
-// route picks the pool for call cl: the nearest eligible pool whose
-// predicted wait is within the spill-over threshold; when none is, the one
-// with the least RTT plus predicted wait. It returns -1 when no eligible
-// pool has room, and whether the call was spilled away from the nearest
-// eligible pool.
-func (e *engine) route(cl *call) (int, bool) {
+// Why route found no pool.
+const (
+	routeOK   = iota
+	routeFull // every eligible, reachable site's queue is full (or none could ever serve the call)
+	routeDown // the sites that could serve the call are down or unreachable
+)
+
+// route picks the pool for call cl: the nearest eligible pool that is up
+// and reachable and whose predicted wait is within the spill-over
+// threshold; when none is, the one with the least RTT plus predicted wait.
+// It returns -1 when no pool can take the call, and why; and whether the
+// call was spilled away from the nearest eligible pool.
+func (e *engine) route(cl *call) (int, bool, int) {
 	nearest, best, bestScore := -1, -1, math.Inf(1)
 	need := cl.pre
 	spill := e.st.SpillWait.Seconds()
+	unavailable := false
 	for _, p32 := range e.poolOrder(int(cl.origin)) {
 		p := int(p32)
 		if !e.eligible(p, cl) {
+			continue
+		}
+		pl := &e.pools[p]
+		rtt := e.rttMs(int(cl.origin), pl.loc)
+		if pl.down > 0 || pl.live == 0 || math.IsInf(rtt, 1) {
+			unavailable = true
 			continue
 		}
 		if nearest < 0 {
@@ -98,12 +112,18 @@ func (e *engine) route(cl *call) (int, bool) {
 			continue
 		}
 		if spill <= 0 || wait <= spill {
-			return p, p != nearest
+			return p, p != nearest, routeOK
 		}
-		score := e.w.RTT.RTTMs(int(cl.origin), e.pools[p].loc)/1000 + wait
+		score := rtt/1000 + wait
 		if score < bestScore {
 			best, bestScore = p, score
 		}
 	}
-	return best, best >= 0 && best != nearest
+	if best >= 0 {
+		return best, best != nearest, routeOK
+	}
+	if unavailable && nearest < 0 {
+		return -1, false, routeDown
+	}
+	return -1, false, routeFull
 }

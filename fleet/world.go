@@ -36,6 +36,66 @@ type World struct {
 	// Notes are things the user should know about how the scenario was
 	// read (for example trace rows skipped); they are not results.
 	Notes []string
+	// Faults are scheduled failures, applied to every strategy.
+	Faults []Fault
+}
+
+// FaultKind is what a fault breaks.
+type FaultKind uint8
+
+// Fault kinds.
+const (
+	NodeLoss     FaultKind = iota + 1 // some replicas of a site go down
+	SiteDown                          // every replica, and the tools, of a site go down
+	LinkDegraded                      // a link gains RTT and loss
+	LinkCut                           // a link carries nothing
+	ToolOutage                        // a tool fails every call
+)
+
+// String returns the scenario name of k.
+func (k FaultKind) String() string {
+	switch k {
+	case NodeLoss:
+		return "nodeLoss"
+	case SiteDown:
+		return "siteDown"
+	case LinkDegraded:
+		return "linkDegraded"
+	case LinkCut:
+		return "linkCut"
+	case ToolOutage:
+		return "toolOutage"
+	}
+	return "unknown"
+}
+
+// Fault is one scheduled failure over [Start, End) of simulated time
+// (End is past the run's end for a permanent fault).
+type Fault struct {
+	Name       string
+	Kind       FaultKind
+	Start, End sim.Time
+	// Site indexes World.Sites (NodeLoss, SiteDown).
+	Site int
+	// Fraction or Count of the site's replicas lost (NodeLoss).
+	Fraction float64
+	Count    int
+	// LocA and LocB are the link's ends (LinkDegraded, LinkCut).
+	LocA, LocB int
+	// AddRTTMs and Loss degrade the link (LinkDegraded).
+	AddRTTMs, Loss float64
+	// Tool indexes World.Tools (ToolOutage).
+	Tool int
+}
+
+// Retry is a caller's retry policy for model calls.
+type Retry struct {
+	// Attempts is the most times a call is sent (>= 1).
+	Attempts int
+	// BackoffS is the wait before the first retry; it doubles each time.
+	BackoffS float64
+	// TimeoutS abandons an attempt not finished this long after it was sent; 0: none.
+	TimeoutS float64
 }
 
 // Network holds the per-call network costs beyond propagation.
@@ -187,6 +247,8 @@ type Workload struct {
 	Trace          *traces.Trace
 	TraceRateScale float64
 	TraceLoop      bool
+	// Retry is the callers' policy for failed or slow calls.
+	Retry Retry
 	// Sessions, when set on an agent workload, replays recorded sessions:
 	// each starts at its recorded time (scaled as Trace), and its steps have
 	// the recorded prompt and output tokens, tool time and think time.

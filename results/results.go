@@ -64,6 +64,8 @@ type Strategy struct {
 	Preemptions int64 `json:"preemptions"`
 	// PrefixHitRate is the fraction of prompt tokens that came from the prefix cache.
 	PrefixHitRate float64 `json:"prefixHitRate"`
+	// Faults reports each scheduled fault's window; absent without faults.
+	Faults []Fault `json:"faults,omitempty"`
 	// SLOsMet counts the SLOs met across all workloads.
 	SLOsMet int `json:"slosMet"`
 	// SLOs counts all SLOs across all workloads.
@@ -83,10 +85,21 @@ type Counts struct {
 	Arrived int64 `json:"arrived"`
 	// Completed by the end of the drain.
 	Completed int64 `json:"completed"`
-	// Dropped because no eligible site could take them.
+	// Dropped because every eligible site's queue was full.
 	Dropped int64 `json:"dropped"`
+	// Failed after their last attempt failed: the replica or site serving
+	// them went down, no site was reachable, or (sessions) a call or a tool
+	// failed for good.
+	Failed int64 `json:"failed,omitempty"`
+	// TimedOut after their last attempt ran past the retry policy's timeout.
+	TimedOut int64 `json:"timedOut,omitempty"`
 	// InFlight when the simulation stopped.
 	InFlight int64 `json:"inFlight"`
+	// Retries counts attempts after the first, over all of them (a request
+	// retried twice counts 2); calls only.
+	Retries int64 `json:"retries,omitempty"`
+	// CompletedAfterRetry counts completed ones that needed more than one attempt.
+	CompletedAfterRetry int64 `json:"completedAfterRetry,omitempty"`
 }
 
 // Summary describes a distribution of latencies. Percentiles come from a
@@ -194,4 +207,36 @@ type Site struct {
 	Preemptions int64 `json:"preemptions"`
 	// PrefixHitRate is the fraction of prompt tokens served here that came from the prefix cache.
 	PrefixHitRate float64 `json:"prefixHitRate"`
+}
+
+// Fault is what one scheduled fault did to a strategy: the work that
+// started during the fault's window and how it fared.
+type Fault struct {
+	// Name and Kind come from the scenario.
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// StartS and EndS are the fault's window in seconds from the start of
+	// the measured window (EndS is the end of the run for a permanent fault).
+	StartS float64 `json:"startS"`
+	EndS   float64 `json:"endS"`
+	// ReplicasDown is the most replicas down at once because of the fault.
+	ReplicasDown int `json:"replicasDown"`
+	// LostTokens is the prompt and output tokens computed for calls that
+	// the fault killed (work thrown away; retried calls compute it again).
+	LostTokens int64 `json:"lostTokens"`
+	// Workloads are the calls and sessions that started during the window.
+	Workloads []FaultWorkload `json:"workloads"`
+}
+
+// FaultWorkload is one workload's calls (and sessions) that started during
+// a fault's window.
+type FaultWorkload struct {
+	Name     string   `json:"name"`
+	Requests Counts   `json:"requests"`
+	Sessions *Counts  `json:"sessions,omitempty"`
+	TTFTMs   Summary  `json:"ttftMs"`
+	E2EMs    Summary  `json:"e2eMs"`
+	TaskS    *Summary `json:"taskS,omitempty"`
+	// SLOs are the workload's objectives over the window's work.
+	SLOs []SLO `json:"slos"`
 }

@@ -29,6 +29,12 @@ const (
 	DefaultTokenBudget         = 8192   // deployments[].tokenBudget (vLLM V1 max_num_batched_tokens)
 	DefaultBlockSize           = 16     // deployments[].blockSize (vLLM block_size on CUDA)
 	DefaultProfile             = "vllm" // deployments[].profile
+	// DefaultRetryAttempts and DefaultRetryBackoff are workloads[].retry's:
+	// assumption, the common client default of a few attempts with
+	// exponential backoff from about a second (e.g. the OpenAI Python SDK
+	// retries twice, 3 attempts, with backoff from 0.5 s).
+	DefaultRetryAttempts = 3
+	DefaultRetryBackoff  = Duration(1)
 	// DefaultEnergyPricePerKWhUSD is gpuPools[].energyPricePerKWhUSD. Assumption:
 	// between the 2024 US average industrial (about 0.08) and commercial (about
 	// 0.13) electricity prices (US EIA, Electric Power Monthly, table 5.6.A).

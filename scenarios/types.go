@@ -48,6 +48,57 @@ type Spec struct {
 	Workloads []Workload `yaml:"workloads" json:"workloads"`
 	// Strategies are the placements to compare side by side.
 	Strategies []Strategy `yaml:"strategies" json:"strategies"`
+	// Faults are scheduled failures applied to every strategy: lost GPU
+	// nodes, sites down, degraded or cut links, tool outages.
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+}
+
+// Fault is one scheduled failure. Start counts from the start of the
+// measured window; a fault without Duration lasts to the end of the run.
+//
+//	{name: east-down, kind: siteDown, site: us-east, start: 14h, duration: 1h}
+//	{name: half-gone, kind: nodeLoss, site: eu-west, fraction: 0.5, start: 2h}
+//	{name: slow-atlantic, kind: linkDegraded, from: us-east, to: eu-west, addRttMs: 80, loss: 0.01, start: 1h, duration: 2h}
+//	{name: cut, kind: linkCut, from: us-east, to: eu-west, start: 1h, duration: 10m}
+//	{name: search-out, kind: toolOutage, tool: search, start: 3h, duration: 15m}
+type Fault struct {
+	// Name identifies the fault in results.
+	Name string `yaml:"name" json:"name"`
+	// Kind is nodeLoss, siteDown, linkDegraded, linkCut or toolOutage.
+	Kind string `yaml:"kind" json:"kind" jsonschema:"enum=nodeLoss,enum=siteDown,enum=linkDegraded,enum=linkCut,enum=toolOutage"`
+	// Start is when the fault begins, from the start of the measured window.
+	Start Duration `yaml:"start" json:"start"`
+	// Duration is how long it lasts; absent means until the end of the run.
+	Duration *Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	// Site is the region a nodeLoss or siteDown hits.
+	Site string `yaml:"site,omitempty" json:"site,omitempty"`
+	// Fraction is the share of the site's replicas a nodeLoss takes down, in (0, 1].
+	Fraction float64 `yaml:"fraction,omitempty" json:"fraction,omitempty"`
+	// Count is the number of replicas a nodeLoss takes down (instead of Fraction).
+	Count int `yaml:"count,omitempty" json:"count,omitempty"`
+	// From and To are the places (regions, user places, tool places) a link fault joins; both directions are hit.
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
+	// To is the other end of the link.
+	To string `yaml:"to,omitempty" json:"to,omitempty"`
+	// AddRTTMs is the round-trip time a linkDegraded adds, in ms.
+	AddRTTMs float64 `yaml:"addRttMs,omitempty" json:"addRttMs,omitempty"`
+	// Loss is the packet loss of a linkDegraded link, in [0, 1): each message
+	// crossing it is delayed by one retransmission timeout with this probability.
+	Loss float64 `yaml:"loss,omitempty" json:"loss,omitempty"`
+	// Tool is the tool a toolOutage takes down.
+	Tool string `yaml:"tool,omitempty" json:"tool,omitempty"`
+}
+
+// Retry is what a caller does when a model call fails (its replica or site
+// went down, or it cannot reach any site) or takes too long.
+type Retry struct {
+	// Attempts is the most times a call is sent, the first included (>= 1). Default 3.
+	Attempts int `yaml:"attempts,omitempty" json:"attempts,omitempty"`
+	// Backoff is the wait before the first retry; it doubles for each later one. Default "1s".
+	Backoff *Duration `yaml:"backoff,omitempty" json:"backoff,omitempty"`
+	// Timeout abandons an attempt that has not finished this long after it
+	// was sent (and retries it if attempts remain). Absent: no timeout.
+	Timeout *Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // Run sets the simulated time window.
@@ -231,6 +282,8 @@ type Workload struct {
 	Agent *Agent `yaml:"agent,omitempty" json:"agent,omitempty"`
 	// SLOs are the service-level objectives the workload is judged on.
 	SLOs []SLO `yaml:"slos,omitempty" json:"slos,omitempty"`
+	// Retry is the callers' retry policy for failed or slow model calls. Default: 3 attempts, 1s backoff, no timeout.
+	Retry *Retry `yaml:"retry,omitempty" json:"retry,omitempty"`
 }
 
 // Trace is a recorded trace that a workload replays: every request (chat)

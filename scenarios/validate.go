@@ -52,6 +52,7 @@ const (
 var (
 	workloadKinds   = []string{"chat", "agent"}
 	traceFormats    = []string{"azure", "mooncake", "agent"}
+	faultKinds      = []string{"nodeLoss", "siteDown", "linkDegraded", "linkCut", "toolOutage"}
 	connections     = []string{"perRequest", "persistent"}
 	toolCallModes   = []string{"sequential", "parallel"}
 	orchestrators   = []string{"client", "edge", "model"}
@@ -85,6 +86,7 @@ func (s *Scenario) Validate() error {
 	c.checkWorkloads()
 	c.checkUsers()
 	c.checkStrategies()
+	c.checkFaults()
 	return c.ps.asError()
 }
 
@@ -1026,3 +1028,112 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(ks)
 	return ks
 }
+
+// checkFaults checks the scheduled faults: a known kind, the fields that
+// kind needs and no others, references to regions, places and tools that
+// exist, and times within bounds.
+func (c *checker) checkFaults() {
+	sp := &c.s.Spec
+	seen := map[string]bool{}
+	for i := range sp.Faults {
+		f := &sp.Faults[i]
+		p := elemPath("spec.faults", f.Name, i)
+		switch {
+		case f.Name == "":
+			c.add(p+".name", "must not be empty")
+		case seen[f.Name]:
+			c.add(p+".name", "duplicate fault name %q", f.Name)
+		}
+		seen[f.Name] = true
+		if !slices.Contains(faultKinds, f.Kind) {
+			c.add(p+".kind", "unknown kind %q, want %s", f.Kind, oneOf(faultKinds))
+			continue
+		}
+		c.duration(p+".start", f.Start, false)
+		if f.Duration != nil {
+			c.duration(p+".duration", *f.Duration, true)
+		}
+		needSite := f.Kind == "nodeLoss" || f.Kind == "siteDown"
+		needLink := f.Kind == "linkDegraded" || f.Kind == "linkCut"
+		if needSite {
+			if f.Site == "" {
+				c.add(p+".site", "required for a %s fault", f.Kind)
+			} else if c.regions[f.Site] == nil {
+				c.add(p+".site", "unknown region %q: not in spec.regions", f.Site)
+			}
+		} else if f.Site != "" {
+			c.add(p+".site", "only nodeLoss and siteDown faults name a site")
+		}
+		if f.Kind == "nodeLoss" {
+			switch {
+			case f.Fraction == 0 && f.Count == 0:
+				c.add(p+".fraction", "a nodeLoss needs fraction or count")
+			case f.Fraction != 0 && f.Count != 0:
+				c.add(p+".count", "give fraction or count, not both")
+			case f.Fraction < 0 || f.Fraction > 1 || math.IsNaN(f.Fraction):
+				c.add(p+".fraction", "must be in (0, 1], got %v", f.Fraction)
+			case f.Count < 0 || f.Count > MaxGPUs:
+				c.add(p+".count", "must be in [1, %d], got %d", MaxGPUs, f.Count)
+			}
+		} else if f.Fraction != 0 || f.Count != 0 {
+			c.add(p+".fraction", "only nodeLoss faults take fraction or count")
+		}
+		if needLink {
+			for _, e := range []struct{ field, v string }{{"from", f.From}, {"to", f.To}} {
+				switch {
+				case e.v == "":
+					c.add(p+"."+e.field, "required for a %s fault", f.Kind)
+				case !c.placeKnown(e.v) && !c.users[e.v] && !c.toolPlace(e.v):
+					c.add(p+"."+e.field, "unknown place %q: not a region, user group, tool or catalog place", e.v)
+				}
+			}
+			if f.From != "" && f.From == f.To {
+				c.add(p+".to", "a link joins two different places, got %q twice", f.To)
+			}
+		} else if f.From != "" || f.To != "" {
+			c.add(p+".from", "only link faults name from and to")
+		}
+		if f.Kind == "linkDegraded" {
+			if f.AddRTTMs < 0 || f.AddRTTMs > 1e6 || math.IsNaN(f.AddRTTMs) {
+				c.add(p+".addRttMs", "must be in [0, 1e6] ms, got %v", f.AddRTTMs)
+			}
+			if f.Loss < 0 || f.Loss >= 1 || math.IsNaN(f.Loss) {
+				c.add(p+".loss", "must be in [0, 1), got %v", f.Loss)
+			}
+			if f.AddRTTMs == 0 && f.Loss == 0 {
+				c.add(p+".addRttMs", "a linkDegraded needs addRttMs or loss")
+			}
+		} else if f.AddRTTMs != 0 || f.Loss != 0 {
+			c.add(p+".addRttMs", "only linkDegraded faults take addRttMs and loss")
+		}
+		if f.Kind == "toolOutage" {
+			if f.Tool == "" {
+				c.add(p+".tool", "required for a toolOutage fault")
+			} else if !c.tools[f.Tool] {
+				c.add(p+".tool", "unknown tool %q: not in spec.tools", f.Tool)
+			}
+		} else if f.Tool != "" {
+			c.add(p+".tool", "only toolOutage faults name a tool")
+		}
+	}
+	for i := range sp.Workloads {
+		w := &sp.Workloads[i]
+		r := w.Retry
+		if r == nil {
+			continue
+		}
+		p := elemPath("spec.workloads", w.Name, i) + ".retry"
+		if r.Attempts < 0 || r.Attempts > 100 {
+			c.add(p+".attempts", "must be in [1, 100] (0 or absent: the default 3), got %d", r.Attempts)
+		}
+		if r.Backoff != nil {
+			c.duration(p+".backoff", *r.Backoff, false)
+		}
+		if r.Timeout != nil {
+			c.duration(p+".timeout", *r.Timeout, true)
+		}
+	}
+}
+
+// toolPlace says whether name is a tool's name (a tool's place can be a link end).
+func (c *checker) toolPlace(name string) bool { return c.tools[name] }

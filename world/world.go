@@ -66,10 +66,81 @@ func (b *builder) build() (*fleet.World, error) {
 	for i := range sp.Strategies {
 		b.strategy(i)
 	}
+	b.faults()
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
 	return b.w, nil
+}
+
+// faults resolves the scheduled faults. Times count from the start of the
+// measured window; a fault without a duration lasts past the run's end.
+func (b *builder) faults() {
+	never := b.w.Run.Warmup + b.w.Run.Window + b.w.Run.Drain + 1
+	for i, fs := range b.s.Spec.Faults {
+		path := fmt.Sprintf("spec.faults[%s]", fs.Name)
+		f := fleet.Fault{Name: fs.Name, Start: b.w.Run.Warmup + sim.FromSeconds(fs.Start.Seconds()), End: never,
+			Fraction: fs.Fraction, Count: fs.Count, AddRTTMs: fs.AddRTTMs, Loss: fs.Loss, Site: -1, Tool: -1, LocA: -1, LocB: -1}
+		if fs.Duration != nil {
+			f.End = f.Start + sim.FromSeconds(fs.Duration.Seconds())
+		}
+		switch fs.Kind {
+		case "nodeLoss":
+			f.Kind = fleet.NodeLoss
+		case "siteDown":
+			f.Kind = fleet.SiteDown
+		case "linkDegraded":
+			f.Kind = fleet.LinkDegraded
+		case "linkCut":
+			f.Kind = fleet.LinkCut
+		case "toolOutage":
+			f.Kind = fleet.ToolOutage
+		default:
+			b.fail(path+".kind", "unknown kind %q", fs.Kind)
+			continue
+		}
+		if fs.Site != "" {
+			if f.Site = b.siteIndex(fs.Site); f.Site < 0 {
+				b.fail(path+".site", "unknown region %q", fs.Site)
+			}
+		}
+		if fs.Tool != "" {
+			for ti, t := range b.w.Tools {
+				if t.Name == fs.Tool {
+					f.Tool = ti
+				}
+			}
+			if f.Tool < 0 {
+				b.fail(path+".tool", "unknown tool %q", fs.Tool)
+			}
+		}
+		if f.Kind == fleet.LinkDegraded || f.Kind == fleet.LinkCut {
+			f.LocA = b.linkEnd(fs.From, path+".from")
+			f.LocB = b.linkEnd(fs.To, path+".to")
+		}
+		_ = i
+		b.w.Faults = append(b.w.Faults, f)
+	}
+}
+
+// linkEnd finds a link fault's end among the scenario's locations: a tool
+// name, a region, a user group or a catalog place the scenario uses.
+func (b *builder) linkEnd(name, path string) int {
+	for _, t := range b.w.Tools {
+		if t.Name == name {
+			return t.Loc
+		}
+	}
+	if i, ok := b.locByName[strings.ToLower(name)]; ok {
+		return i
+	}
+	if p, ok := topology.Lookup(name); ok {
+		if i, ok := b.locByName[strings.ToLower(p.Name)]; ok {
+			return i
+		}
+	}
+	b.fail(path, "place %q is not used by this scenario (no region, user group or tool is there)", name)
+	return -1
 }
 
 func (b *builder) run() {
@@ -472,6 +543,18 @@ func (b *builder) workloads() {
 		}
 		for _, slo := range ws.SLOs {
 			wl.SLOs = append(wl.SLOs, fleet.SLO{Metric: slo.Metric, Percentile: slo.Percentile, MaxS: slo.Max.Seconds()})
+		}
+		wl.Retry = fleet.Retry{Attempts: scenarios.DefaultRetryAttempts, BackoffS: scenarios.DefaultRetryBackoff.Seconds()}
+		if r := ws.Retry; r != nil {
+			if r.Attempts > 0 {
+				wl.Retry.Attempts = r.Attempts
+			}
+			if r.Backoff != nil {
+				wl.Retry.BackoffS = r.Backoff.Seconds()
+			}
+			if r.Timeout != nil {
+				wl.Retry.TimeoutS = r.Timeout.Seconds()
+			}
 		}
 		b.w.Workloads = append(b.w.Workloads, wl)
 	}
