@@ -103,12 +103,12 @@ func TestEveryBuiltinRuns(t *testing.T) {
 			for _, s := range res.Strategies {
 				for _, w := range s.Workloads {
 					c := w.Requests
-					if c.Arrived == 0 || c.Arrived != c.Completed+c.Dropped+c.InFlight {
+					if c.Arrived == 0 || c.Arrived != c.Completed+c.Failed+c.TimedOut+c.Dropped+c.InFlight {
 						t.Errorf("%s/%s: requests %+v do not add up", s.Name, w.Name, c)
 					}
 					if w.Sessions != nil {
 						c := *w.Sessions
-						if c.Arrived != c.Completed+c.Dropped+c.InFlight {
+						if c.Arrived != c.Completed+c.Failed+c.TimedOut+c.Dropped+c.InFlight {
 							t.Errorf("%s/%s: sessions %+v do not add up", s.Name, w.Name, c)
 						}
 					}

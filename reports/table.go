@@ -56,9 +56,9 @@ func Table(w io.Writer, r results.Result) error {
 				return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f", b.Network, b.Queueing, b.Compute, b.Tool)
 			})
 			row(p+"call TTFT p50/p95/p99 ms", func(s *results.Strategy) string { return triple(get(s).TTFTMs, 0) })
-			row(p+"sessions done/dropped", func(s *results.Strategy) string {
+			row(p+"sessions done/failed/dropped", func(s *results.Strategy) string {
 				c := get(s).Sessions
-				return fmt.Sprintf("%d / %d", c.Completed, c.Dropped)
+				return fmt.Sprintf("%d / %d / %d", c.Completed, c.Failed, c.Dropped)
 			})
 		} else {
 			row(p+"TTFT p50/p95/p99 ms", func(s *results.Strategy) string { return triple(get(s).TTFTMs, 0) })
@@ -67,9 +67,9 @@ func Table(w io.Writer, r results.Result) error {
 				return fmt.Sprintf("%.1f / %.1f", x.P50, x.P95)
 			})
 			row(p+"e2e p50/p95/p99 s", func(s *results.Strategy) string { return triple(scale(get(s).E2EMs, 1e-3), 1) })
-			row(p+"requests done/dropped", func(s *results.Strategy) string {
+			row(p+"requests done/failed/dropped", func(s *results.Strategy) string {
 				c := get(s).Requests
-				return fmt.Sprintf("%d / %d", c.Completed, c.Dropped)
+				return fmt.Sprintf("%d / %d / %d", c.Completed, c.Failed+c.TimedOut, c.Dropped)
 			})
 		}
 		row(p+"spilled", func(s *results.Strategy) string { return pct(ratio(get(s).Spilled, get(s).Requests.Arrived)) })
@@ -91,7 +91,75 @@ func Table(w io.Writer, r results.Result) error {
 	for _, v := range Verdicts(r) {
 		fmt.Fprintln(w, v)
 	}
-	return nil
+	return faultTable(w, r)
+}
+
+// faultTable writes, when the scenario has faults, one block of rows per
+// fault: how the work that started in its window fared in each strategy.
+func faultTable(w io.Writer, r results.Result) error {
+	if len(r.Strategies) == 0 || len(r.Strategies[0].Faults) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nduring each fault (work that started in its window):")
+	head := []any{"fault / metric"}
+	for _, s := range r.Strategies {
+		head = append(head, s.Name)
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: perColumn(len(head))}),
+	)
+	t.Header(head...)
+	for fi, f := range r.Strategies[0].Faults {
+		get := func(s *results.Strategy) *results.Fault { return &s.Faults[fi] }
+		row := func(name string, cell func(f *results.Fault) string) {
+			cells := []any{name}
+			for i := range r.Strategies {
+				cells = append(cells, cell(get(&r.Strategies[i])))
+			}
+			t.Append(cells...)
+		}
+		p := fmt.Sprintf("%s (%s, %s-%s) ", f.Name, f.Kind, clock(f.StartS), clock(f.EndS))
+		row(p+"replicas down / tokens lost", func(f *results.Fault) string {
+			return fmt.Sprintf("%d / %d", f.ReplicasDown, f.LostTokens)
+		})
+		for wi, wl := range f.Workloads {
+			q := p + wl.Name + " "
+			row(q+"done/failed/timed out/retries", func(f *results.Fault) string {
+				c := f.Workloads[wi].Requests
+				return fmt.Sprintf("%d / %d / %d / %d", c.Completed, c.Failed, c.TimedOut, c.Retries)
+			})
+			if wl.TaskS != nil {
+				row(q+"task p50/p95/p99 s", func(f *results.Fault) string { return triple(*f.Workloads[wi].TaskS, 1) })
+				row(q+"sessions done/failed", func(f *results.Fault) string {
+					c := f.Workloads[wi].Sessions
+					return fmt.Sprintf("%d / %d", c.Completed, c.Failed)
+				})
+			} else {
+				row(q+"TTFT p50/p95/p99 ms", func(f *results.Fault) string { return triple(f.Workloads[wi].TTFTMs, 0) })
+				row(q+"e2e p50/p95/p99 s", func(f *results.Fault) string {
+					return triple(scale(f.Workloads[wi].E2EMs, 1e-3), 1)
+				})
+			}
+			for si, slo := range wl.SLOs {
+				row(fmt.Sprintf("%sSLO %s p%s <= %s", q, slo.Metric, trimFloat(slo.Percentile), duration(slo.MaxMs)), func(f *results.Fault) string {
+					x := f.Workloads[wi].SLOs[si]
+					mark := "miss"
+					if x.Met {
+						mark = "ok"
+					}
+					return fmt.Sprintf("%s %s", pct(x.Attainment), mark)
+				})
+			}
+		}
+	}
+	return t.Render()
+}
+
+// clock writes seconds from the window's start as h:mm.
+func clock(s float64) string {
+	m := int(s / 60)
+	return fmt.Sprintf("%d:%02d", m/60, m%60)
 }
 
 // Verdicts are one-line comparisons of the strategies on the figures that
