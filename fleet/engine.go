@@ -23,6 +23,8 @@ const (
 	evRetry                          // Ref: call; the caller sends it again
 	evTimeout                        // Ref: call, Gen: attempt id; the attempt's timeout
 	evToolRetry                      // Ref: session; the orchestrator calls its tools again
+	evAutoscale                      // Ref: pool; its autoscaler evaluates
+	evReplicaReady                   // Ref: replica, Gen: provisioning generation; a new replica can serve
 )
 
 // Priorities at equal times: iterations end before new work arrives, so a
@@ -111,6 +113,7 @@ type call struct {
 	tries          uint8    // attempts before the current one
 	att            uint32   // the current attempt's id (timers match it); 0 between attempts
 	abandoned      bool     // an attempt given up on (timeout), freed where next met
+	cold           bool     // reached a site whose replicas were still starting
 	issued         sim.Time // left the caller
 	atServer       sim.Time
 	admitted       sim.Time
@@ -162,9 +165,12 @@ type pool struct {
 	pricePerGPU float64
 	energyPrice float64 // USD per kWh
 
-	down    int     // faults holding the whole site down
-	live    int     // replicas not down
-	queue   []int32 // FIFO of calls waiting for a replica; head at qHead
+	scale   *scaler   // nil: a fixed fleet
+	billed  sim.Time  // replica time billed in the window
+	byHour  []float64 // replica-seconds billed per hour of the window (autoscaled pools)
+	down    int       // faults holding the whole site down
+	live    int       // replicas not down
+	queue   []int32   // FIFO of calls waiting for a replica; head at qHead
 	qHead   int
 	resEWMA float64 // seconds from admission to finish, smoothed
 }
@@ -293,6 +299,11 @@ func newEngine(w *World, si int) (*engine, error) {
 				})
 			}
 			e.pools = append(e.pools, p)
+			if d.Autoscale != nil {
+				pi := len(e.pools) - 1
+				e.pools[pi].byHour = make([]float64, int(math.Ceil(w.Run.Window.Seconds()/3600)))
+				e.initAutoscale(pi, d.Autoscale)
+			}
 		}
 	}
 	if len(e.pools) == 0 {
@@ -458,6 +469,10 @@ func (e *engine) dispatch(ev sim.Event) {
 		e.onTimeout(ev.Ref, ev.Gen, ev.At)
 	case evToolRetry:
 		e.toolPhase(ev.Ref, ev.At)
+	case evAutoscale:
+		e.onAutoscale(int(ev.Ref), ev.At)
+	case evReplicaReady:
+		e.onReplicaReady(int(ev.Ref), ev.Gen, ev.At)
 	}
 }
 
@@ -654,6 +669,14 @@ func (e *engine) onAtServer(c int32, att uint32, now sim.Time) {
 		// The site went down while the request was on its way.
 		e.failAttempt(c, now, failDown, -1)
 		return
+	}
+	if p.scale != nil {
+		if ready, prov := e.counts(p); ready == 0 || (prov > 0 && p.queueLen() > 0) {
+			cl.cold = true // waits for a replica that is not up yet
+			if ready+prov == 0 {
+				e.scaleTo(int(cl.pool), 1, now) // scale from zero at once
+			}
+		}
 	}
 	best := -1
 	if p.queueLen() == 0 {

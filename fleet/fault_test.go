@@ -38,10 +38,10 @@ func (ts twoSites) build(t *testing.T) *World {
 	}
 	return &World{
 		Name: "two", Locations: places, RTT: x,
-		Net:   Network{SiteBytesPerS: 1e12, AccessBytesPerS: 1e12},
-		Sites: []Site{{Name: "near", Loc: 1, Kind: topology.Core, Zone: "a"}, {Name: "far", Loc: 2, Kind: topology.Core, Zone: "b"}},
-		Users: []UserGroup{{Name: "users", Loc: 0, Zone: "a", EdgeLoc: -1, Loads: []Load{{Workload: 0, Arrivals: ts.arrivals}}}},
-		Tools: []Tool{{Name: "tool", Loc: 2, ServiceMs: workloads.Constant{Value: 100}}},
+		Net:       Network{SiteBytesPerS: 1e12, AccessBytesPerS: 1e12},
+		Sites:     []Site{{Name: "near", Loc: 1, Kind: topology.Core, Zone: "a"}, {Name: "far", Loc: 2, Kind: topology.Core, Zone: "b"}},
+		Users:     []UserGroup{{Name: "users", Loc: 0, Zone: "a", EdgeLoc: -1, Loads: []Load{{Workload: 0, Arrivals: ts.arrivals}}}},
+		Tools:     []Tool{{Name: "tool", Loc: 2, ServiceMs: workloads.Constant{Value: 100}}},
 		Workloads: []Workload{ts.wl},
 		Strategies: []Strategy{{
 			Name: "both", Kind: "regional", MaxQueuePerReplica: 1 << 20,

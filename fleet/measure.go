@@ -13,6 +13,7 @@ import (
 type wlMeter struct {
 	reqArrived, reqCompleted, reqDropped, spilled   int64
 	reqFailed, reqTimedOut, retries, afterRetry     int64
+	coldMisses                                      int64
 	sesArrived, sesCompleted, sesDropped, sesFailed int64
 	ttft, tpot, e2e, task                           *metrics.Histogram
 	bd                                              [5]float64
@@ -60,6 +61,7 @@ func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 	wm.ttft.Add(ttft * 1000)
 	wm.e2e.Add(e2e * 1000)
 	wm.reqCompleted++
+	missed := false
 	for i, slo := range e.w.Workloads[cl.wl].SLOs {
 		v := math.Inf(1)
 		switch slo.Metric {
@@ -72,7 +74,12 @@ func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 		}
 		if v <= slo.MaxS {
 			wm.sloWithin[i]++
+		} else if slo.Metric != MetricTask {
+			missed = true
 		}
+	}
+	if missed && cl.cold {
+		wm.coldMisses++
 	}
 	for fi := range e.faults {
 		if e.inFault(fi, cl.first) {
@@ -171,6 +178,11 @@ func sloValue(h *metrics.Histogram, arrived int64, pct float64) *float64 {
 // outcome turns the meters into the strategy's result.
 func (e *engine) outcome() results.Strategy {
 	st := e.st
+	// Replicas still billed are billed to the end (bill is idempotent).
+	end := min(max(e.k.Now(), e.winEnd), e.stopAt)
+	for i := range e.reps {
+		e.bill(i, end)
+	}
 	out := results.Strategy{Name: st.Name, Kind: st.Kind, Description: st.Description, Events: e.k.Processed()}
 	// In flight: counted from the live slabs, not by subtraction, so the
 	// conservation identity is a real check.
@@ -207,13 +219,21 @@ func (e *engine) outcome() results.Strategy {
 		busy += pb.Seconds() * float64(d.TP)
 		capacity += float64(p.n*d.TP) * e.w.Run.Window.Seconds()
 		pm := &e.m.pool[pi]
-		cost := float64(p.gpus) * p.pricePerGPU
+		fixed := float64(p.gpus) * p.pricePerGPU
+		cost := fixed
+		if w := e.w.Run.Window.Seconds(); w > 0 {
+			cost = p.billed.Seconds() / w * float64(d.TP) * p.pricePerGPU
+		}
 		rs := results.Site{
 			Site: site.Name, Kind: string(site.Kind), Zone: site.Zone, Model: d.Model, GPU: d.GPU,
 			Replicas: p.n, GPUs: p.gpus, CostPerHourUSD: round6(cost), Utilization: round6(util),
 			Requests: pm.requests, Tokens: pm.tokens, QueueP95Ms: round6(pm.queue.Quantile(0.95)),
-			EnergyKWh: round6(kwh), Preemptions: pm.preemptions,
+			EnergyKWh: round6(kwh), Preemptions: pm.preemptions, FixedCostPerHourUSD: round6(fixed),
 		}
+		for _, sec := range p.byHour {
+			rs.ReplicasByHour = append(rs.ReplicasByHour, round6(sec/3600))
+		}
+		out.CostSavedPerHourUSD += fixed - cost
 		if windowH > 0 {
 			rs.MeanPowerKW = round6(kwh / windowH)
 			rs.EnergyCostPerHourUSD = round6(kwh * p.energyPrice / windowH)
@@ -246,6 +266,7 @@ func (e *engine) outcome() results.Strategy {
 		out.CostPerMillionTokensUSD = round6(out.CostPerHourUSD * windowH / float64(out.Tokens) * 1e6)
 	}
 	out.CostPerHourUSD = round6(out.CostPerHourUSD)
+	out.CostSavedPerHourUSD = round6(out.CostSavedPerHourUSD)
 	for wi := range e.w.Workloads {
 		wl := &e.w.Workloads[wi]
 		wm := &e.m.wl[wi]
@@ -255,6 +276,7 @@ func (e *engine) outcome() results.Strategy {
 				Failed: wm.reqFailed, TimedOut: wm.reqTimedOut, InFlight: reqLive[wi], Retries: wm.retries, CompletedAfterRetry: wm.afterRetry},
 			Spilled: wm.spilled,
 			TTFTMs:  summary(wm.ttft), TPOTMs: summary(wm.tpot), E2EMs: summary(wm.e2e),
+			ColdStartMisses: wm.coldMisses,
 		}
 		if wl.Agent {
 			r.Kind = "agent"

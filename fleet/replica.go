@@ -41,9 +41,15 @@ type replica struct {
 	nextBlk   int32   // blocks the calls in next will take
 	preempted []int32 // calls preempted here, readmitted first
 
-	down    int  // faults holding the replica down; it serves nothing while > 0
-	caching bool // prefix caching on
-	cache   prefixCache
+	down       int      // faults holding the replica down; it serves nothing while > 0
+	off        bool     // released by the autoscaler: not serving, not billed
+	prov       bool     // requested by the autoscaler: billed, not serving yet
+	draining   bool     // scaled down: finishes its calls, takes no new ones
+	billedFrom sim.Time // billed since; -1 when not billed
+	readyAt    sim.Time // when a provisioning replica can serve
+	provGen    uint32   // invalidates a cancelled provisioning
+	caching    bool     // prefix caching on
+	cache      prefixCache
 
 	busy      bool
 	decodeRun bool
@@ -69,7 +75,7 @@ func (r *replica) free() int32 { return r.blocks - r.used - r.nextBlk }
 // canTake says whether a call with a prompt of `prompt` tokens can be
 // assigned to the replica now and admitted at its next iteration.
 func (r *replica) canTake(prompt int32) bool {
-	return r.down == 0 && len(r.preempted) == 0 && r.active() < r.maxBatch && r.blocksFor(prompt+1) <= r.free()
+	return r.down == 0 && !r.off && !r.prov && !r.draining && len(r.preempted) == 0 && r.active() < r.maxBatch && r.blocksFor(prompt+1) <= r.free()
 }
 
 // atLeastTick keeps every iteration at least one tick long so the clock advances.
@@ -164,7 +170,7 @@ func (e *engine) admit(r *replica, c int32, now sim.Time) {
 // it idle when there is nothing to do.
 func (e *engine) startIteration(ri int, now sim.Time) {
 	r := &e.reps[ri]
-	if r.down > 0 {
+	if r.down > 0 || r.off || r.prov {
 		r.busy = false
 		return
 	}
@@ -240,6 +246,9 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 	}
 	if nDec == 0 {
 		r.busy = false
+		if r.draining && r.active() == 0 {
+			e.release(ri, now)
+		}
 		return
 	}
 	// A decode run: until the first call finishes, or while the free blocks

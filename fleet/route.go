@@ -61,6 +61,11 @@ func (e *engine) poolWait(p int, need int32) (wait float64, full bool) {
 	if q >= e.st.MaxQueuePerReplica*pl.n {
 		return math.Inf(1), true
 	}
+	if pl.scale != nil {
+		if ready, _ := e.counts(pl); ready == 0 {
+			return e.coldWait(pl, e.k.Now()), false
+		}
+	}
 	active := 0
 	for i := pl.first; i < pl.first+pl.n; i++ {
 		r := &e.reps[i]

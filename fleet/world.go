@@ -288,6 +288,9 @@ type Deployment struct {
 	// PrefixCaching lets a replica reuse context it computed for an earlier
 	// call of the same agent session.
 	PrefixCaching bool
+	// Autoscale, when set, scales each placement between MinReplicas and
+	// its Replicas; nil is a fixed fleet.
+	Autoscale *Autoscale
 	// Placements say how many replicas run at which site.
 	Placements []Placement
 }
@@ -305,3 +308,21 @@ type Placement struct {
 // DefaultBlockTokens is the default KV-cache block size in tokens: vLLM's
 // default block_size on CUDA (vllm/config, 16).
 const DefaultBlockTokens = 16
+
+// Autoscale is a per-site replica autoscaler (see scenarios.Autoscale).
+type Autoscale struct {
+	// Queue selects the queue metric (calls waiting per ready replica);
+	// otherwise concurrency (calls admitted or waiting per ready replica).
+	Queue bool
+	// Target is the metric's target per ready replica.
+	Target float64
+	// Interval between evaluations; UpWindow and DownWindow are the
+	// stabilization windows of scale-up and scale-down.
+	Interval, UpWindow, DownWindow sim.Time
+	// MinReplicas per site (0 only at edge sites).
+	MinReplicas int
+	// ProvisioningS draws a node's provisioning time in seconds.
+	ProvisioningS workloads.Dist
+	// LoadS is the time to load the weights; WarmupS the time from loaded to serving.
+	LoadS, WarmupS float64
+}

@@ -64,6 +64,8 @@ type Strategy struct {
 	Preemptions int64 `json:"preemptions"`
 	// PrefixHitRate is the fraction of prompt tokens that came from the prefix cache.
 	PrefixHitRate float64 `json:"prefixHitRate"`
+	// CostSavedPerHourUSD is the fixed fleet's cost minus CostPerHourUSD (autoscaling).
+	CostSavedPerHourUSD float64 `json:"costSavedPerHourUSD,omitempty"`
 	// Faults reports each scheduled fault's window; absent without faults.
 	Faults []Fault `json:"faults,omitempty"`
 	// SLOsMet counts the SLOs met across all workloads.
@@ -151,6 +153,9 @@ type Workload struct {
 	TaskBreakdownS *Breakdown `json:"taskBreakdownS,omitempty"`
 	// SLOs are the workload's objectives and how they fared.
 	SLOs []SLO `json:"slos"`
+	// ColdStartMisses counts calls that missed an SLO and had reached a site
+	// whose replicas were still starting (autoscaling).
+	ColdStartMisses int64 `json:"coldStartMisses,omitempty"`
 }
 
 // SLO is one objective and its outcome.
@@ -207,6 +212,11 @@ type Site struct {
 	Preemptions int64 `json:"preemptions"`
 	// PrefixHitRate is the fraction of prompt tokens served here that came from the prefix cache.
 	PrefixHitRate float64 `json:"prefixHitRate"`
+	// ReplicasByHour is, under an autoscaler, the mean billed replicas in
+	// each hour of the window (requested, serving or draining).
+	ReplicasByHour []float64 `json:"replicasByHour,omitempty"`
+	// FixedCostPerHourUSD is what the site's replicas would cost without an autoscaler.
+	FixedCostPerHourUSD float64 `json:"fixedCostPerHourUSD"`
 }
 
 // Fault is what one scheduled fault did to a strategy: the work that

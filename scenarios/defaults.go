@@ -35,6 +35,27 @@ const (
 	// retries twice, 3 attempts, with backoff from 0.5 s).
 	DefaultRetryAttempts = 3
 	DefaultRetryBackoff  = Duration(1)
+	// Autoscaler defaults (deployments[].autoscale). The interval and the
+	// 5-minute scale-down window are the Kubernetes HPA's defaults
+	// (--horizontal-pod-autoscaler-sync-period 15s is the controller's; 30s
+	// is KEDA's default pollingInterval; scaleDown stabilizationWindowSeconds
+	// 300). The targets are assumptions: 32 concurrent calls per replica is
+	// well below a 256-sequence batch limit, leaving headroom for bursts.
+	DefaultAutoscaleInterval        = Duration(30)
+	DefaultAutoscaleDownWindow      = Duration(300)
+	DefaultAutoscaleConcurrency     = 32.0
+	DefaultAutoscaleQueue           = 4.0
+	DefaultAutoscaleWarmup          = Duration(30)
+	DefaultAutoscaleProvisionMedian = 120.0 // s; assumption: a GPU node from a cloud pool in a couple of minutes
+	DefaultAutoscaleProvisionSigma  = 0.5
+	// Weight-loading bandwidth per replica by source, GB/s. Assumptions,
+	// order-of-magnitude figures: a PCIe Gen4 NVMe reads about 7 GB/s
+	// sequentially, an in-region object store serves one client a few GB/s
+	// (S3 guidance: ~100 Gb/s needs many parallel connections), and a
+	// cross-region copy gets a fraction of that.
+	DefaultLoadGBpsLocal    = 5.0
+	DefaultLoadGBpsRegional = 2.0
+	DefaultLoadGBpsRemote   = 0.5
 	// DefaultEnergyPricePerKWhUSD is gpuPools[].energyPricePerKWhUSD. Assumption:
 	// between the 2024 US average industrial (about 0.08) and commercial (about
 	// 0.13) electricity prices (US EIA, Electric Power Monthly, table 5.6.A).

@@ -420,6 +420,44 @@ type Deployment struct {
 	// PrefixCaching lets replicas reuse an agent session's context computed
 	// for its previous step. Default true.
 	PrefixCaching *bool `yaml:"prefixCaching,omitempty" json:"prefixCaching,omitempty"`
+	// Autoscale scales each site's replicas between minReplicas and the
+	// replicas GPUs gives the site. Absent: a fixed fleet.
+	Autoscale *Autoscale `yaml:"autoscale,omitempty" json:"autoscale,omitempty"`
+}
+
+// Autoscale is a replica autoscaler per site, in the manner of the
+// Kubernetes horizontal pod autoscaler: every interval it computes desired
+// = ceil(ready × metric / target), takes the lowest recommendation of the
+// scale-up window and the highest of the scale-down window, and clamps it
+// to [minReplicas, the site's replicas]. A new replica serves only after
+// node provisioning, loading the weights and warm-up, and is billed from
+// the moment it is requested; a replica scaled down stops taking calls and
+// is released when its calls have finished.
+type Autoscale struct {
+	// Metric is concurrency (calls admitted or waiting per ready replica) or
+	// queue (calls waiting per ready replica). Default concurrency.
+	Metric string `yaml:"metric,omitempty" json:"metric,omitempty" jsonschema:"enum=concurrency,enum=queue"`
+	// Target is the metric's target value per ready replica (> 0). Default 32 for concurrency, 4 for queue.
+	Target float64 `yaml:"target,omitempty" json:"target,omitempty"`
+	// Interval between evaluations. Default "30s".
+	Interval *Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
+	// ScaleUpStabilization is the window whose lowest recommendation a scale-up takes. Default "0s".
+	ScaleUpStabilization *Duration `yaml:"scaleUpStabilization,omitempty" json:"scaleUpStabilization,omitempty"`
+	// ScaleDownStabilization is the window whose highest recommendation a scale-down takes. Default "5m".
+	ScaleDownStabilization *Duration `yaml:"scaleDownStabilization,omitempty" json:"scaleDownStabilization,omitempty"`
+	// MinReplicas is the fewest replicas per site. Default 1; 0 (scale to
+	// zero) is allowed only when every site of the deployment is an edge site.
+	MinReplicas *int `yaml:"minReplicas,omitempty" json:"minReplicas,omitempty"`
+	// ProvisioningS is the time to get a GPU node, in seconds. Default lognormal, median 120 s, sigma 0.5.
+	ProvisioningS *Dist `yaml:"provisioningS,omitempty" json:"provisioningS,omitempty"`
+	// WeightSource is where weights load from: local (the node's NVMe),
+	// regional (an object store or cache in the region) or remote (another
+	// region). Default regional.
+	WeightSource string `yaml:"weightSource,omitempty" json:"weightSource,omitempty" jsonschema:"enum=local,enum=regional,enum=remote"`
+	// LoadGBps overrides the weight-loading bandwidth of the source, in GB/s per replica.
+	LoadGBps float64 `yaml:"loadGBps,omitempty" json:"loadGBps,omitempty"`
+	// Warmup is the time from weights loaded to serving (CUDA graphs, compile). Default "30s".
+	Warmup *Duration `yaml:"warmup,omitempty" json:"warmup,omitempty"`
 }
 
 // Routing chooses a site for each model call: the nearest eligible site

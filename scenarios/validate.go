@@ -839,6 +839,9 @@ func (c *checker) strategy(p string, st *Strategy, capacity siteGPUs) {
 		} else if d.TokenBudget > 0 && d.TokenBudget < d.MaxBatch {
 			c.add(dp+".tokenBudget", "must be at least maxBatch (%d) so every running sequence gets its token, got %d", d.MaxBatch, d.TokenBudget)
 		}
+		if a := d.Autoscale; a != nil {
+			c.autoscale(dp+".autoscale", a, d)
+		}
 		switch d.BlockSize {
 		case 0, 1, 8, 16, 32, 64, 128:
 		default:
@@ -1137,3 +1140,47 @@ func (c *checker) checkFaults() {
 
 // toolPlace says whether name is a tool's name (a tool's place can be a link end).
 func (c *checker) toolPlace(name string) bool { return c.tools[name] }
+
+// autoscale checks a deployment's autoscaler.
+func (c *checker) autoscale(p string, a *Autoscale, d *Deployment) {
+	if a.Metric != "" && a.Metric != "concurrency" && a.Metric != "queue" {
+		c.add(p+".metric", "unknown metric %q, want concurrency or queue", a.Metric)
+	}
+	if a.Target < 0 || a.Target > 1e6 || math.IsNaN(a.Target) {
+		c.add(p+".target", "must be in (0, 1e6] (0 or absent: the default), got %v", a.Target)
+	}
+	if a.Interval != nil {
+		c.duration(p+".interval", *a.Interval, true)
+	}
+	if a.ScaleUpStabilization != nil {
+		c.duration(p+".scaleUpStabilization", *a.ScaleUpStabilization, false)
+	}
+	if a.ScaleDownStabilization != nil {
+		c.duration(p+".scaleDownStabilization", *a.ScaleDownStabilization, false)
+	}
+	if a.Warmup != nil {
+		c.duration(p+".warmup", *a.Warmup, false)
+	}
+	if a.ProvisioningS != nil {
+		c.dist(p+".provisioningS", a.ProvisioningS)
+	}
+	if a.WeightSource != "" && a.WeightSource != "local" && a.WeightSource != "regional" && a.WeightSource != "remote" {
+		c.add(p+".weightSource", "unknown source %q, want local, regional or remote", a.WeightSource)
+	}
+	if a.LoadGBps < 0 || a.LoadGBps > 1e4 || math.IsNaN(a.LoadGBps) {
+		c.add(p+".loadGBps", "must be in (0, 10000] GB/s (0 or absent: the source's default), got %v", a.LoadGBps)
+	}
+	if m := a.MinReplicas; m != nil {
+		switch {
+		case *m < 0 || *m > MaxGPUs:
+			c.add(p+".minReplicas", "must be in [0, %d], got %d", MaxGPUs, *m)
+		case *m == 0:
+			for _, s := range d.Sites {
+				if r := c.regions[s]; r != nil && regionKind(r) != string(topology.Edge) {
+					c.add(p+".minReplicas", "0 (scale to zero) is allowed only at edge sites; %q is a core region", s)
+					break
+				}
+			}
+		}
+	}
+}

@@ -296,6 +296,57 @@ func (b *builder) network() {
 	b.w.Net = net
 }
 
+// autoscale resolves an autoscaler with its defaults; weightBytes is what a
+// new replica loads.
+func (b *builder) autoscale(a *scenarios.Autoscale, weightBytes float64, path string) *fleet.Autoscale {
+	as := &fleet.Autoscale{
+		Queue:       a.Metric == "queue",
+		Target:      a.Target,
+		Interval:    sim.FromSeconds(scenarios.DefaultAutoscaleInterval.Seconds()),
+		DownWindow:  sim.FromSeconds(scenarios.DefaultAutoscaleDownWindow.Seconds()),
+		MinReplicas: 1,
+		WarmupS:     scenarios.DefaultAutoscaleWarmup.Seconds(),
+	}
+	if as.Target == 0 {
+		as.Target = scenarios.DefaultAutoscaleConcurrency
+		if as.Queue {
+			as.Target = scenarios.DefaultAutoscaleQueue
+		}
+	}
+	if a.Interval != nil {
+		as.Interval = sim.FromSeconds(a.Interval.Seconds())
+	}
+	if a.ScaleUpStabilization != nil {
+		as.UpWindow = sim.FromSeconds(a.ScaleUpStabilization.Seconds())
+	}
+	if a.ScaleDownStabilization != nil {
+		as.DownWindow = sim.FromSeconds(a.ScaleDownStabilization.Seconds())
+	}
+	if a.MinReplicas != nil {
+		as.MinReplicas = *a.MinReplicas
+	}
+	if a.Warmup != nil {
+		as.WarmupS = a.Warmup.Seconds()
+	}
+	if a.ProvisioningS != nil {
+		as.ProvisioningS = b.dist(*a.ProvisioningS, path+".provisioningS")
+	} else {
+		as.ProvisioningS = workloads.LogNormalMedian(scenarios.DefaultAutoscaleProvisionMedian, scenarios.DefaultAutoscaleProvisionSigma)
+	}
+	gbps := scenarios.DefaultLoadGBpsRegional
+	switch a.WeightSource {
+	case "local":
+		gbps = scenarios.DefaultLoadGBpsLocal
+	case "remote":
+		gbps = scenarios.DefaultLoadGBpsRemote
+	}
+	if a.LoadGBps > 0 {
+		gbps = a.LoadGBps
+	}
+	as.LoadS = weightBytes / (gbps * 1e9)
+	return as
+}
+
 // trace reads a workload's trace file (relative to the scenario file).
 // A bad row is an error naming the file and line, or with onError skip a
 // note counting the skipped rows.
@@ -791,6 +842,9 @@ func (b *builder) deployment(ds scenarios.Deployment, path string) (fleet.Deploy
 		Serves: make([]bool, len(b.w.Workloads)), MaxPromptTokens: ds.MaxPromptTokens,
 		TokenBudget: ds.TokenBudget, BlockTokens: ds.BlockSize,
 		PrefixCaching: ds.PrefixCaching == nil || *ds.PrefixCaching,
+	}
+	if a := ds.Autoscale; a != nil {
+		d.Autoscale = b.autoscale(a, model.WeightBytes(prec), path+".autoscale")
 	}
 	if len(ds.Serves) == 0 {
 		for i := range d.Serves {
