@@ -208,7 +208,13 @@ func (e *engine) toolPhase(sid int32, now sim.Time) {
 			e.k.Schedule(now+sim.FromSeconds(wait), prioOther, evToolRetry, sid, 0)
 			return
 		}
-		net := e.handshakeS(wl, s, t.Loc, rtt) + rtt + e.jitterS()
+		net := e.handshakeS(wl, s, t.Loc, rtt) + rtt + e.jitterS() + e.w.Net.GatewayS
+		if t.ResponseBytes != nil {
+			// Retrieved data crosses the link to the orchestrator, and is charged as egress.
+			b := max(t.ResponseBytes.Sample(s.rng), 0)
+			net += b / e.bandwidth(s.client)
+			e.egress(b, t.Loc, int(s.orchLoc), s.client, s.measured)
+		}
 		if len(e.links) > 0 {
 			net += e.lossDelay(int(s.orchLoc), t.Loc, rtt) + e.lossDelay(int(s.orchLoc), t.Loc, rtt)
 		}

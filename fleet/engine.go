@@ -576,7 +576,7 @@ func (e *engine) jitterS() float64 {
 // time for per-request connections, once per session and destination for
 // persistent agent connections, never for persistent chat clients.
 func (e *engine) handshakeS(wl *Workload, s *session, loc int, rtt float64) float64 {
-	if e.w.Net.HandshakeRTTs == 0 {
+	if e.w.Net.HandshakeRTTs == 0 && e.w.Net.MTLSS == 0 {
 		return 0
 	}
 	if wl.Persistent {
@@ -590,7 +590,22 @@ func (e *engine) handshakeS(wl *Workload, s *session, loc int, rtt float64) floa
 		}
 		s.connected = append(s.connected, int32(loc))
 	}
-	return float64(e.w.Net.HandshakeRTTs) * rtt
+	return float64(e.w.Net.HandshakeRTTs)*rtt + e.w.Net.MTLSS
+}
+
+// egress charges bytes sent from location from to location to: free
+// within a location, the internet price toward users (toUser), the
+// inter-region price otherwise. Only work measured in the window counts.
+func (e *engine) egress(bytes float64, from, to int, toUser, measured bool) {
+	if !measured || bytes <= 0 || (from == to && !toUser) {
+		return
+	}
+	price := e.w.Net.EgressPerGB
+	if toUser {
+		price = e.w.Net.InternetEgressPerGB
+	}
+	e.m.egressBytes += bytes
+	e.m.egressUSD += bytes / 1e9 * price
 }
 
 func (e *engine) bandwidth(client bool) float64 {
@@ -635,7 +650,11 @@ func (e *engine) issue(c int32, now sim.Time, s *session) {
 	loc := e.pools[p].loc
 	rtt := e.rttS(int(cl.origin), loc, cl.user, cl.client)
 	up := e.handshakeS(wl, s, loc, rtt) + rtt/2 + e.jitterS() +
-		float64(cl.prompt)*e.w.Net.BytesPerToken/e.bandwidth(cl.client)
+		float64(cl.prompt)*e.w.Net.BytesPerToken/e.bandwidth(cl.client) + e.w.Net.GatewayS
+	if !cl.client {
+		// An orchestrator at a site sends the prompt across regions.
+		e.egress(float64(cl.prompt)*e.w.Net.BytesPerToken, int(cl.origin), loc, false, cl.measured)
+	}
 	cl.downS = rtt / 2
 	if len(e.links) > 0 {
 		up += e.lossDelay(int(cl.origin), loc, rtt)
@@ -741,6 +760,11 @@ func (e *engine) finish(c int32, now sim.Time) {
 	e.pools[cl.pool].observeResidence((now - cl.admitted).Seconds())
 	if cl.measured {
 		e.m.recordCall(e, cl, now)
+		loc := e.pools[cl.pool].loc
+		e.egress(float64(cl.output)*e.w.Net.BytesPerToken, loc, int(cl.origin), cl.client, true)
+		if tl := e.w.Net.TelemetryLoc; tl >= 0 {
+			e.egress(e.w.Net.TelemetryBytes, loc, tl, false, true)
+		}
 	}
 	e.trace(cl, now, false)
 	if cl.sess >= 0 {

@@ -28,8 +28,9 @@ type poolMeter struct {
 }
 
 type meters struct {
-	wl   []wlMeter
-	pool []poolMeter
+	wl                     []wlMeter
+	pool                   []poolMeter
+	egressBytes, egressUSD float64
 }
 
 func newMeters(w *World, pools []pool) meters {
@@ -212,6 +213,11 @@ func (e *engine) outcome() results.Strategy {
 			joules += rp.joulesWin + rp.est.IdleWatts()*(e.w.Run.Window-rp.busyWin).Seconds()
 		}
 		kwh := joules / 3.6e6
+		co2 := 0.0
+		if site.HasCarbon {
+			co2 = kwh * site.CarbonGPerKWh / 1000
+			out.CarbonKg += co2
+		}
 		util := 0.0
 		if e.w.Run.Window > 0 {
 			util = pb.Seconds() / (float64(p.n) * e.w.Run.Window.Seconds())
@@ -229,6 +235,7 @@ func (e *engine) outcome() results.Strategy {
 			Replicas: p.n, GPUs: p.gpus, CostPerHourUSD: round6(cost), Utilization: round6(util),
 			Requests: pm.requests, Tokens: pm.tokens, QueueP95Ms: round6(pm.queue.Quantile(0.95)),
 			EnergyKWh: round6(kwh), Preemptions: pm.preemptions, FixedCostPerHourUSD: round6(fixed),
+			CarbonKg: round6(co2),
 		}
 		for _, sec := range p.byHour {
 			rs.ReplicasByHour = append(rs.ReplicasByHour, round6(sec/3600))
@@ -265,6 +272,13 @@ func (e *engine) outcome() results.Strategy {
 	if out.Tokens > 0 {
 		out.CostPerMillionTokensUSD = round6(out.CostPerHourUSD * windowH / float64(out.Tokens) * 1e6)
 	}
+	out.EgressGB = round6(e.m.egressBytes / 1e9)
+	if windowH > 0 {
+		out.EgressCostPerHourUSD = e.m.egressUSD / windowH
+	}
+	out.TotalCostPerHourUSD = round6(out.CostPerHourUSD + out.EnergyCostPerHourUSD + out.EgressCostPerHourUSD)
+	out.EgressCostPerHourUSD = round6(out.EgressCostPerHourUSD)
+	out.CarbonKg = round6(out.CarbonKg)
 	out.CostPerHourUSD = round6(out.CostPerHourUSD)
 	out.CostSavedPerHourUSD = round6(out.CostSavedPerHourUSD)
 	for wi := range e.w.Workloads {

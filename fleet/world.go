@@ -110,6 +110,15 @@ type Network struct {
 	BytesPerToken float64
 	// JitterMs is added to each call's round trip; nil means none.
 	JitterMs workloads.Dist
+	// EgressPerGB and InternetEgressPerGB price bytes leaving a site or
+	// tool for another site or tool, and for users, in USD per GB.
+	EgressPerGB, InternetEgressPerGB float64
+	// MTLSS is added to every new connection, GatewayS to every model and
+	// tool call, in seconds.
+	MTLSS, GatewayS float64
+	// TelemetryBytes per model call are shipped to location TelemetryLoc (-1: none).
+	TelemetryBytes float64
+	TelemetryLoc   int
 }
 
 // RunParams is the simulated window. Time 0 is the start of the warm-up.
@@ -124,7 +133,10 @@ type RunParams struct {
 
 // Site is a place that can host replicas.
 type Site struct {
-	Name string
+	// CarbonGPerKWh is the grid's carbon intensity; HasCarbon says whether it is known.
+	CarbonGPerKWh float64
+	HasCarbon     bool
+	Name          string
 	// Loc indexes World.Locations.
 	Loc  int
 	Kind topology.Kind
@@ -172,6 +184,8 @@ type Tool struct {
 	Loc int
 	// ServiceMs is the time a call spends inside the tool.
 	ServiceMs workloads.Dist
+	// ResponseBytes is the size of what a call returns; nil: negligible.
+	ResponseBytes workloads.Dist
 }
 
 // Orchestrator is where an agent loop runs.

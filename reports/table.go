@@ -45,6 +45,16 @@ func Table(w io.Writer, r results.Result) error {
 	row("prefix cache hits / preemptions", func(s *results.Strategy) string {
 		return fmt.Sprintf("%s / %d", pct(s.PrefixHitRate), s.Preemptions)
 	})
+	row("egress GB / $/hour", func(s *results.Strategy) string {
+		return fmt.Sprintf("%.1f / %.2f", s.EgressGB, s.EgressCostPerHourUSD)
+	})
+	row("total cost $/hour (GPU+energy+egress)", func(s *results.Strategy) string { return fmt.Sprintf("%.1f", s.TotalCostPerHourUSD) })
+	if anyStrategy(r.Strategies, func(s *results.Strategy) bool { return s.CarbonKg > 0 }) {
+		row("carbon kg CO2e", func(s *results.Strategy) string { return fmt.Sprintf("%.1f", s.CarbonKg) })
+	}
+	if anyStrategy(r.Strategies, func(s *results.Strategy) bool { return s.CostSavedPerHourUSD != 0 }) {
+		row("autoscaling saved $/hour", func(s *results.Strategy) string { return fmt.Sprintf("%.1f", s.CostSavedPerHourUSD) })
+	}
 	row("SLOs met", func(s *results.Strategy) string { return fmt.Sprintf("%d/%d", s.SLOsMet, s.SLOs) })
 	for wi, wl := range r.Strategies[0].Workloads {
 		get := func(s *results.Strategy) *results.Workload { return &s.Workloads[wi] }
@@ -73,6 +83,9 @@ func Table(w io.Writer, r results.Result) error {
 			})
 		}
 		row(p+"spilled", func(s *results.Strategy) string { return pct(ratio(get(s).Spilled, get(s).Requests.Arrived)) })
+		if anyStrategy(r.Strategies, func(s *results.Strategy) bool { return s.Workloads[wi].ColdStartMisses > 0 }) {
+			row(p+"SLO misses at cold sites", func(s *results.Strategy) string { return fmt.Sprint(get(s).ColdStartMisses) })
+		}
 		for si, slo := range wl.SLOs {
 			name := fmt.Sprintf("%sSLO %s p%s <= %s", p, slo.Metric, trimFloat(slo.Percentile), duration(slo.MaxMs))
 			row(name, func(s *results.Strategy) string {
@@ -259,4 +272,14 @@ func duration(ms float64) string {
 		return trimFloat(ms/1000) + "s"
 	}
 	return trimFloat(ms) + "ms"
+}
+
+// anyStrategy says whether f holds for some strategy.
+func anyStrategy(ss []results.Strategy, f func(*results.Strategy) bool) bool {
+	for i := range ss {
+		if f(&ss[i]) {
+			return true
+		}
+	}
+	return false
 }

@@ -64,6 +64,16 @@ type Strategy struct {
 	Preemptions int64 `json:"preemptions"`
 	// PrefixHitRate is the fraction of prompt tokens that came from the prefix cache.
 	PrefixHitRate float64 `json:"prefixHitRate"`
+	// EgressGB is the data that left sites and tools in the window (responses
+	// to users and between places, tool results, telemetry), in GB.
+	EgressGB float64 `json:"egressGB"`
+	// EgressCostPerHourUSD is its cost per hour of window.
+	EgressCostPerHourUSD float64 `json:"egressCostPerHourUSD"`
+	// TotalCostPerHourUSD is GPUs, energy and egress together.
+	TotalCostPerHourUSD float64 `json:"totalCostPerHourUSD"`
+	// CarbonKg is the GPUs' emissions over the window, in kg CO2e, over the
+	// sites whose carbon intensity is given.
+	CarbonKg float64 `json:"carbonKg,omitempty"`
 	// CostSavedPerHourUSD is the fixed fleet's cost minus CostPerHourUSD (autoscaling).
 	CostSavedPerHourUSD float64 `json:"costSavedPerHourUSD,omitempty"`
 	// Faults reports each scheduled fault's window; absent without faults.
@@ -217,6 +227,8 @@ type Site struct {
 	ReplicasByHour []float64 `json:"replicasByHour,omitempty"`
 	// FixedCostPerHourUSD is what the site's replicas would cost without an autoscaler.
 	FixedCostPerHourUSD float64 `json:"fixedCostPerHourUSD"`
+	// CarbonKg is the site's GPU emissions over the window (when its carbon intensity is given).
+	CarbonKg float64 `json:"carbonKg,omitempty"`
 }
 
 // Fault is what one scheduled fault did to a strategy: the work that

@@ -33,8 +33,13 @@ const (
 	// assumption, the common client default of a few attempts with
 	// exponential backoff from about a second (e.g. the OpenAI Python SDK
 	// retries twice, 3 attempts, with backoff from 0.5 s).
-	DefaultRetryAttempts = 3
-	DefaultRetryBackoff  = Duration(1)
+	// Egress list prices, USD per GB (AWS EC2 on-demand data transfer:
+	// inter-region within the US $0.02/GB, out to the internet $0.09/GB for
+	// the first 10 TB a month; other clouds' list prices are similar).
+	DefaultEgressPerGBUSD         = 0.02
+	DefaultInternetEgressPerGBUSD = 0.09
+	DefaultRetryAttempts          = 3
+	DefaultRetryBackoff           = Duration(1)
 	// Autoscaler defaults (deployments[].autoscale). The interval and the
 	// 5-minute scale-down window are the Kubernetes HPA's defaults
 	// (--horizontal-pod-autoscaler-sync-period 15s is the controller's; 30s

@@ -101,6 +101,23 @@ type Retry struct {
 	Timeout *Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
+// Security is what security and observability cost per request. Every
+// field defaults to 0 (off).
+type Security struct {
+	// MTLSHandshakeMs is added to every new connection to a model site or
+	// tool (certificate exchange and verification), in ms.
+	MTLSHandshakeMs float64 `yaml:"mtlsHandshakeMs,omitempty" json:"mtlsHandshakeMs,omitempty"`
+	// GatewayMs is added to every model call and tool call by a gateway or
+	// policy hop in front of the service, in ms.
+	GatewayMs float64 `yaml:"gatewayMs,omitempty" json:"gatewayMs,omitempty"`
+	// TelemetryBytesPerCall is what each model call exports (spans, logs,
+	// metric samples), in bytes; it is shipped to TelemetryPlace.
+	TelemetryBytesPerCall float64 `yaml:"telemetryBytesPerCall,omitempty" json:"telemetryBytesPerCall,omitempty"`
+	// TelemetryPlace is where telemetry is collected: a region or catalog
+	// place. Required with TelemetryBytesPerCall.
+	TelemetryPlace string `yaml:"telemetryPlace,omitempty" json:"telemetryPlace,omitempty"`
+}
+
 // Run sets the simulated time window.
 type Run struct {
 	// Duration is the measured window of simulated time. Default "24h"; at most "366d".
@@ -146,6 +163,15 @@ type Network struct {
 	// MeasuredCSV names a CSV file (columns src,dst,rtt_ms; path relative to
 	// the scenario file) of measured RTTs that override the model.
 	MeasuredCSV string `yaml:"measuredCsv,omitempty" json:"measuredCsv,omitempty"`
+	// EgressPerGBUSD is the price of a GB leaving a site or tool for another
+	// site or tool (inter-region transfer), in USD. Default 0.02.
+	EgressPerGBUSD *float64 `yaml:"egressPerGBUSD,omitempty" json:"egressPerGBUSD,omitempty"`
+	// InternetEgressPerGBUSD is the price of a GB leaving a site or tool for
+	// users on the internet, in USD. Default 0.09.
+	InternetEgressPerGBUSD *float64 `yaml:"internetEgressPerGBUSD,omitempty" json:"internetEgressPerGBUSD,omitempty"`
+	// Security adds the per-hop costs of mTLS, a gateway or policy hop, and
+	// exported telemetry. Absent: none.
+	Security *Security `yaml:"security,omitempty" json:"security,omitempty"`
 }
 
 // MeasuredRTT is one measured round-trip time between two places.
@@ -175,6 +201,9 @@ type Region struct {
 	Zone string `yaml:"zone,omitempty" json:"zone,omitempty"`
 	// Clusters are the Kubernetes clusters at this site.
 	Clusters []Cluster `yaml:"clusters,omitempty" json:"clusters,omitempty"`
+	// CarbonGPerKWh is the carbon intensity of the region's electricity, in
+	// grams of CO2-equivalent per kWh. Absent: carbon is not reported for it.
+	CarbonGPerKWh *float64 `yaml:"carbonGPerKWh,omitempty" json:"carbonGPerKWh,omitempty"`
 }
 
 // Cluster is a Kubernetes cluster with GPU node pools.
@@ -208,6 +237,11 @@ type Tool struct {
 	Place string `yaml:"place" json:"place"`
 	// ServiceTimeMs is how long one call takes inside the tool, in ms.
 	ServiceTimeMs Dist `yaml:"serviceTimeMs" json:"serviceTimeMs"`
+	// ResponseBytes is the size of what one call returns (documents a
+	// retrieval step fetches, a file listing), in bytes: it crosses the link
+	// to the caller at the network's bandwidth and is charged egress.
+	// Absent: negligible.
+	ResponseBytes *Dist `yaml:"responseBytes,omitempty" json:"responseBytes,omitempty"`
 }
 
 // UserGroup is a population of users at one place.

@@ -271,6 +271,31 @@ func (c *checker) placeKnown(name string) bool {
 func (c *checker) network() {
 	n := c.s.Spec.Network
 	const p = "spec.network"
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"egressPerGBUSD", n.EgressPerGBUSD}, {"internetEgressPerGBUSD", n.InternetEgressPerGBUSD}} {
+		if f.v != nil && (*f.v < 0 || *f.v > 100 || math.IsNaN(*f.v)) {
+			c.add(p+"."+f.name, "must be in [0, 100] USD per GB, got %v", *f.v)
+		}
+	}
+	if sec := n.Security; sec != nil {
+		for _, f := range []struct {
+			name string
+			v    float64
+			max  float64
+		}{{"mtlsHandshakeMs", sec.MTLSHandshakeMs, 1e5}, {"gatewayMs", sec.GatewayMs, 1e5}, {"telemetryBytesPerCall", sec.TelemetryBytesPerCall, 1e9}} {
+			if f.v < 0 || f.v > f.max || math.IsNaN(f.v) {
+				c.add(p+".security."+f.name, "must be in [0, %g], got %v", f.max, f.v)
+			}
+		}
+		switch {
+		case sec.TelemetryBytesPerCall > 0 && sec.TelemetryPlace == "":
+			c.add(p+".security.telemetryPlace", "required with telemetryBytesPerCall: where telemetry is collected")
+		case sec.TelemetryPlace != "" && !c.placeKnown(sec.TelemetryPlace):
+			c.add(p+".security.telemetryPlace", "unknown place %q: not a region nor a catalog place", sec.TelemetryPlace)
+		}
+	}
 	if n.BaseRTTMs != nil && *n.BaseRTTMs < 0 {
 		c.add(p+".baseRttMs", "must be >= 0, got %v", *n.BaseRTTMs)
 	}
@@ -373,6 +398,9 @@ func (c *checker) checkRegions() {
 	for i := range sp.Regions {
 		r := &sp.Regions[i]
 		p := elemPath("spec.regions", r.Name, i)
+		if g := r.CarbonGPerKWh; g != nil && (*g < 0 || *g > 5000 || math.IsNaN(*g)) {
+			c.add(p+".carbonGPerKWh", "must be in [0, 5000] g CO2e per kWh, got %v", *g)
+		}
 		_, inCatalog := topology.Lookup(r.Name)
 		switch {
 		case !inCatalog && r.Name != "" && (r.Lat == nil || r.Lon == nil):
@@ -428,6 +456,9 @@ func (c *checker) checkTools() {
 			c.add(p+".place", "unknown place %q: want a region of spec.regions or a place of the built-in catalog", t.Place)
 		}
 		c.dist(p+".serviceTimeMs", &t.ServiceTimeMs)
+		if t.ResponseBytes != nil {
+			c.dist(p+".responseBytes", t.ResponseBytes)
+		}
 	}
 }
 

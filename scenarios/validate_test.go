@@ -91,7 +91,7 @@ func TestValidateRules(t *testing.T) {
 		{"chat with agent", func(s *Scenario) { s.Spec.Workloads[0].Agent = s.Spec.Workloads[1].Agent }, "spec.workloads[chat].agent", "not allowed when kind is chat"},
 		{"connection", func(s *Scenario) { s.Spec.Workloads[0].Connection = "udp" }, "spec.workloads[chat].connection", `unknown connection "udp"`},
 		{"zone", func(s *Scenario) { s.Spec.Workloads[0].Zone = "mars" }, "spec.workloads[chat].zone", `no region is in zone "mars"`},
-		{"user zone unknown", func(s *Scenario) { s.Spec.Users[1].Zone = "" }, "spec.users[eu].zone", `workload "coder" is confined to the user's zone`},
+		{"user zone unknown", func(s *Scenario) { s.Spec.Workloads[1].Zone = "user"; s.Spec.Users[1].Zone = "" }, "spec.users[eu].zone", `workload "coder" is confined to the user's zone`},
 		{"agent tool", func(s *Scenario) { s.Spec.Workloads[1].Agent.Tools[0].Tool = "calc" }, "spec.workloads[coder].agent.tools[0].tool", `unknown tool "calc"`},
 		{"probability", func(s *Scenario) { s.Spec.Workloads[1].Agent.Tools[0].Probability = ptr(1.5) }, "spec.workloads[coder].agent.tools[0].probability", "must be in [0, 1], got 1.5"},
 		{"tool call mode", func(s *Scenario) { s.Spec.Workloads[1].Agent.ToolCallMode = "random" }, "spec.workloads[coder].agent.toolCallMode", `unknown mode "random"`},

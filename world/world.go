@@ -67,6 +67,7 @@ func (b *builder) build() (*fleet.World, error) {
 		b.strategy(i)
 	}
 	b.faults()
+	b.residency()
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
@@ -120,6 +121,68 @@ func (b *builder) faults() {
 		}
 		_ = i
 		b.w.Faults = append(b.w.Faults, f)
+	}
+}
+
+// residency rejects scenarios that could only serve a workload by
+// breaking its residency zone: an agent confined to a zone that calls a tool
+// outside it, and a strategy with no site in the zone that serves the
+// workload for a user group that sends it. The router refuses such calls,
+// so the scenario would fail them all; it is better said up front.
+func (b *builder) residency() {
+	zoneOf := func(wi, ui int) string {
+		wl := &b.w.Workloads[wi]
+		if wl.ZoneFromUser {
+			return b.w.Users[ui].Zone
+		}
+		return wl.Zone
+	}
+	type pair struct{ w, u int }
+	var sends []pair
+	for ui, u := range b.w.Users {
+		for _, l := range u.Loads {
+			sends = append(sends, pair{l.Workload, ui})
+		}
+		for wi, sh := range u.TraceShares {
+			if sh > 0 {
+				sends = append(sends, pair{wi, ui})
+			}
+		}
+	}
+	for _, p := range sends {
+		zone := zoneOf(p.w, p.u)
+		if zone == "" {
+			continue
+		}
+		wl := &b.w.Workloads[p.w]
+		path := fmt.Sprintf("spec.workloads[%s]", wl.Name)
+		for _, tc := range wl.Tools {
+			t := &b.w.Tools[tc.Tool]
+			if tz := b.w.Locations[t.Loc].Zone; tz != zone {
+				b.fail(path+".agent.tools", "tool %q is in zone %q, outside the zone %q that confines %s's calls from %s: the agent cannot call it without breaking residency",
+					t.Name, tz, zone, wl.Name, b.w.Users[p.u].Name)
+			}
+		}
+		for _, st := range b.w.Strategies {
+			ok := false
+			var seen []string
+			for _, d := range st.Deployments {
+				if !d.Serves[p.w] {
+					continue
+				}
+				for _, pl := range d.Placements {
+					site := b.w.Sites[pl.Site]
+					if pl.Replicas > 0 && site.Zone == zone {
+						ok = true
+					}
+					seen = append(seen, fmt.Sprintf("%s (zone %q)", site.Name, site.Zone))
+				}
+			}
+			if !ok {
+				b.fail(fmt.Sprintf("spec.strategies[%s]", st.Name), "cannot serve workload %q for users %q within their residency zone %q: the sites serving it are %s",
+					wl.Name, b.w.Users[p.u].Name, zone, strings.Join(seen, ", "))
+			}
+		}
 	}
 }
 
@@ -271,6 +334,10 @@ func (b *builder) network() {
 			b.resolvePlace(u.Place, fmt.Sprintf("spec.users[%s].place", u.Name))
 		}
 	}
+	telemetryLoc := -1
+	if sec := n.Security; sec != nil && sec.TelemetryBytesPerCall > 0 {
+		telemetryLoc, _ = b.resolvePlace(sec.TelemetryPlace, "spec.network.security.telemetryPlace")
+	}
 	if len(b.errs) > 0 {
 		return
 	}
@@ -292,6 +359,18 @@ func (b *builder) network() {
 	}
 	if n.JitterMs != nil {
 		net.JitterMs = b.dist(*n.JitterMs, "spec.network.jitterMs")
+	}
+	net.EgressPerGB, net.InternetEgressPerGB = scenarios.DefaultEgressPerGBUSD, scenarios.DefaultInternetEgressPerGBUSD
+	if n.EgressPerGBUSD != nil {
+		net.EgressPerGB = *n.EgressPerGBUSD
+	}
+	if n.InternetEgressPerGBUSD != nil {
+		net.InternetEgressPerGB = *n.InternetEgressPerGBUSD
+	}
+	net.TelemetryLoc = telemetryLoc
+	if sec := n.Security; sec != nil {
+		net.MTLSS, net.GatewayS = sec.MTLSHandshakeMs/1000, sec.GatewayMs/1000
+		net.TelemetryBytes = sec.TelemetryBytesPerCall
 	}
 	b.w.Net = net
 }
@@ -459,7 +538,11 @@ func orDefault(v, d float64) float64 {
 func (b *builder) sites() {
 	for i, r := range b.s.Spec.Regions {
 		p := b.w.Locations[i]
-		b.w.Sites = append(b.w.Sites, fleet.Site{Name: r.Name, Loc: i, Kind: p.Kind, Zone: p.Zone})
+		site := fleet.Site{Name: r.Name, Loc: i, Kind: p.Kind, Zone: p.Zone}
+		if r.CarbonGPerKWh != nil {
+			site.CarbonGPerKWh, site.HasCarbon = *r.CarbonGPerKWh, true
+		}
+		b.w.Sites = append(b.w.Sites, site)
 	}
 }
 
@@ -467,7 +550,11 @@ func (b *builder) tools() {
 	for _, t := range b.s.Spec.Tools {
 		path := fmt.Sprintf("spec.tools[%s]", t.Name)
 		loc, _ := b.resolvePlace(t.Place, path+".place")
-		b.w.Tools = append(b.w.Tools, fleet.Tool{Name: t.Name, Loc: loc, ServiceMs: b.dist(t.ServiceTimeMs, path+".serviceTimeMs")})
+		tool := fleet.Tool{Name: t.Name, Loc: loc, ServiceMs: b.dist(t.ServiceTimeMs, path+".serviceTimeMs")}
+		if t.ResponseBytes != nil {
+			tool.ResponseBytes = b.dist(*t.ResponseBytes, path+".responseBytes")
+		}
+		b.w.Tools = append(b.w.Tools, tool)
 	}
 }
 
