@@ -52,3 +52,30 @@ func TestCostsByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityOverheads: with two handshake round trips, 30 ms of mTLS per
+// new connection and a 5 ms gateway hop, a per-request chat call pays
+// 2 × RTT + 30 ms + 5 ms on top of its round trip and service.
+func TestSecurityOverheads(t *testing.T) {
+	const rtt, perToken, step = 0.020, 1e-4, 0.01
+	build := func(mtls, gw float64) *World {
+		w := testWorld{
+			rttMs: rtt * 1000, windowS: 100, handshakes: 2,
+			est: linearEst{PerToken: perToken, Step: step, KV: 1 << 20, Batch: 8},
+			wl:  Workload{Name: "chat", Prompt: workloads.Constant{Value: 1000}, Output: workloads.Constant{Value: 11}, MaxContext: 1 << 20},
+			arrivals: fixedArrivals{10},
+		}.build(t)
+		w.Net.MTLSS, w.Net.GatewayS = mtls, gw
+		return w
+	}
+	for _, c := range []struct{ mtls, gw float64 }{{0, 0}, {0.030, 0.005}} {
+		res, err := Simulate(build(c.mtls, c.gw), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 2*rtt + c.mtls + c.gw + rtt + 1000*perToken + 10*step
+		if got := res.Workloads[0].E2EMs.Mean / 1000; math.Abs(got-want) > 3e-6 {
+			t.Errorf("mTLS %g s, gateway %g s: e2e %.6f s, want %.6f s", c.mtls, c.gw, got, want)
+		}
+	}
+}

@@ -46,6 +46,14 @@ func TestLoadInvalid(t *testing.T) {
 		file string
 		want []string
 	}{
+		{"invalid-faults.yaml", []string{
+			`invalid-faults.yaml:25: spec.workloads[chat].retry.timeout: must be > 0`,
+			`invalid-faults.yaml:31: spec.faults[meteor].kind: unknown kind "meteorStrike"`,
+			`invalid-faults.yaml:32: spec.faults[half].fraction: a nodeLoss needs fraction or count`,
+			`invalid-faults.yaml:36: spec.faults[slow].addRttMs: a linkDegraded needs addRttMs or loss`,
+			`invalid-faults.yaml:39: spec.faults[slow].to: unknown place "atlantis"`,
+			`invalid-faults.yaml:45: spec.faults[search-out].tool: unknown tool "search"`,
+		}},
 		{"invalid-trace.yaml", []string{
 			`invalid-trace.yaml:15: spec.users[nyc].load[0].peakRatePerS: workload "a" replays a trace`,
 			`invalid-trace.yaml:21: spec.workloads[a].trace: give either chat distributions or a trace, not both`,
