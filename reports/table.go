@@ -191,24 +191,42 @@ func Verdicts(r results.Result) []string {
 			if !ok {
 				continue
 			}
+			if math.IsInf(v, 1) {
+				all = append(all, r.Strategies[i].Name+" unbounded (over 5% lost)")
+				continue
+			}
 			all = append(all, fmt.Sprintf("%s %s%s", r.Strategies[i].Name, trimFloat(v), unit))
 			if bi < 0 || (lowerBetter && v < bv) || (!lowerBetter && v > bv) {
 				bi, bv = i, v
 			}
 		}
+		if bi < 0 && len(all) > 0 {
+			out = append(out, fmt.Sprintf("%-28s none (%s)", what+":", strings.Join(all, ", ")))
+		}
 		if bi >= 0 {
 			out = append(out, fmt.Sprintf("%-28s %s (%s)", what+":", r.Strategies[bi].Name, strings.Join(all, ", ")))
 		}
+	}
+	// A p95 over completed work says nothing if more than 5% never
+	// completed: such a strategy's p95 over all arrivals is unbounded.
+	lost := func(c *results.Counts) bool {
+		return c != nil && c.Arrived > 0 && float64(c.Failed+c.TimedOut+c.Dropped) > 0.05*float64(c.Arrived)
 	}
 	for wi, wl := range r.Strategies[0].Workloads {
 		if wl.Kind == "agent" {
 			best("lowest "+wl.Name+" p95 task", func(s *results.Strategy) (float64, bool) {
 				t := s.Workloads[wi].TaskS
+				if lost(s.Workloads[wi].Sessions) {
+					return math.Inf(1), true
+				}
 				return round3(t.P95), t != nil && t.Count > 0
 			}, "s", true)
 		} else {
 			best("lowest "+wl.Name+" p95 e2e", func(s *results.Strategy) (float64, bool) {
 				x := s.Workloads[wi].E2EMs
+				if lost(&s.Workloads[wi].Requests) {
+					return math.Inf(1), true
+				}
 				return round3(x.P95 / 1000), x.Count > 0
 			}, "s", true)
 		}
