@@ -218,12 +218,14 @@ func (e *engine) outcome() results.Strategy {
 			co2 = kwh * site.CarbonGPerKWh / 1000
 			out.CarbonKg += co2
 		}
+		// Utilization is over the replica time billed: all of it for a fixed
+		// fleet, the requested time under an autoscaler.
 		util := 0.0
-		if e.w.Run.Window > 0 {
-			util = pb.Seconds() / (float64(p.n) * e.w.Run.Window.Seconds())
+		if p.billed > 0 {
+			util = pb.Seconds() / p.billed.Seconds()
 		}
 		busy += pb.Seconds() * float64(d.TP)
-		capacity += float64(p.n*d.TP) * e.w.Run.Window.Seconds()
+		capacity += p.billed.Seconds() * float64(d.TP)
 		pm := &e.m.pool[pi]
 		fixed := float64(p.gpus) * p.pricePerGPU
 		cost := fixed

@@ -92,3 +92,17 @@ func TestResidencyValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesBuild: the example scenarios that need no external data
+// load and build (the replay examples read the workspace's shared data).
+func TestExamplesBuild(t *testing.T) {
+	for _, f := range []string{"../examples/autoscale-day.yaml", "../examples/replay/agent-sessions.yaml"} {
+		s, err := scenarios.Open(f)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := Build(s); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
