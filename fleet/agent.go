@@ -105,9 +105,13 @@ func (e *engine) launchSession(sid int32, now sim.Time) {
 		first := int32(max(min(s.ctx, wl.MaxContext), 1))
 		probe := call{wl: int32(wi), user: s.user, sess: sid, origin: int32(u.Loc), client: true,
 			prompt: first, pre: first, output: 1}
-		p, _, _ := e.route(&probe)
+		p, _, why := e.route(&probe)
 		if p < 0 {
-			e.dropSession(sid)
+			if why == routeDown {
+				e.failSession(sid)
+			} else {
+				e.dropSession(sid)
+			}
 			return
 		}
 		s.orchLoc = int32(e.pools[p].loc)

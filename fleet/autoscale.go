@@ -124,7 +124,7 @@ func (e *engine) scaleTo(pi, target int, now sim.Time) {
 	}
 	for ri := p.first; ri < p.first+p.n && current < target; ri++ {
 		r := &e.reps[ri]
-		if !r.off {
+		if !r.off || r.down > 0 {
 			continue
 		}
 		as := p.scale.as
@@ -193,6 +193,7 @@ func (e *engine) bill(ri int, now sim.Time) {
 		return
 	}
 	p.billed += to - from
+	r.billedWin += to - from
 	if p.byHour == nil {
 		return
 	}

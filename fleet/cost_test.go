@@ -12,8 +12,8 @@ import (
 func TestCostsByHand(t *testing.T) {
 	w := testWorld{
 		rttMs: 10, windowS: 100, replicas: 1, bytesPerToken: 1e6,
-		est: linearEst{PerToken: 1e-4, Step: 0.01, KV: 1 << 20, Batch: 8, IdleW: 10},
-		wl:  Workload{Name: "chat", Prompt: workloads.Constant{Value: 1000}, Output: workloads.Constant{Value: 11}, MaxContext: 1 << 20},
+		est:      linearEst{PerToken: 1e-4, Step: 0.01, KV: 1 << 20, Batch: 8, IdleW: 10},
+		wl:       Workload{Name: "chat", Prompt: workloads.Constant{Value: 1000}, Output: workloads.Constant{Value: 11}, MaxContext: 1 << 20},
 		arrivals: fixedArrivals{10},
 	}.build(t)
 	w.Strategies[0].Deployments[0].Placements[0].PricePerGPUHourUSD = 2
@@ -61,8 +61,8 @@ func TestSecurityOverheads(t *testing.T) {
 	build := func(mtls, gw float64) *World {
 		w := testWorld{
 			rttMs: rtt * 1000, windowS: 100, handshakes: 2,
-			est: linearEst{PerToken: perToken, Step: step, KV: 1 << 20, Batch: 8},
-			wl:  Workload{Name: "chat", Prompt: workloads.Constant{Value: 1000}, Output: workloads.Constant{Value: 11}, MaxContext: 1 << 20},
+			est:      linearEst{PerToken: perToken, Step: step, KV: 1 << 20, Batch: 8},
+			wl:       Workload{Name: "chat", Prompt: workloads.Constant{Value: 1000}, Output: workloads.Constant{Value: 11}, MaxContext: 1 << 20},
 			arrivals: fixedArrivals{10},
 		}.build(t)
 		w.Net.MTLSS, w.Net.GatewayS = mtls, gw

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"math"
+	"slices"
 
 	"github.com/fleetsim/fleetsim/metrics"
 	"github.com/fleetsim/fleetsim/sim"
@@ -180,8 +181,17 @@ func (e *engine) nodeLossReplicas(f *Fault) []int {
 			n = max(int(math.Round(f.Fraction*float64(p.n))), 1)
 		}
 		n = min(n, p.n)
-		for r := p.first + p.n - n; r < p.first+p.n; r++ {
-			out = append(out, r)
+		// Replicas that are up and serving go first (highest index first),
+		// then the autoscaler's released ones.
+		for pass := 0; pass < 2 && n > 0; pass++ {
+			for r := p.first + p.n - 1; r >= p.first && n > 0; r-- {
+				rep := &e.reps[r]
+				serving := rep.down == 0 && !rep.off
+				if (pass == 0) == serving && !slices.Contains(out, r) {
+					out = append(out, r)
+					n--
+				}
+			}
 		}
 	}
 	return out
@@ -194,18 +204,12 @@ func (e *engine) killReplica(ri int, now sim.Time, fi int) {
 	r := &e.reps[ri]
 	fs := &e.faults[fi]
 	fs.killed = append(fs.killed, int32(ri))
+	fs.maxDown = max(fs.maxDown, len(fs.killed))
 	r.down++
 	if r.down > 1 {
 		return
 	}
 	e.pools[r.pool].live--
-	down := 0
-	for k := range e.reps {
-		if e.reps[k].down > 0 {
-			down++
-		}
-	}
-	fs.maxDown = max(fs.maxDown, down)
 	if r.busy {
 		if in := clip(r.iterStart, now, e.winStart, e.winEnd); in > 0 {
 			r.busyWin += in

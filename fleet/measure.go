@@ -210,7 +210,8 @@ func (e *engine) outcome() results.Strategy {
 		for r := p.first; r < p.first+p.n; r++ {
 			rp := &e.reps[r]
 			pb += rp.busyWin
-			joules += rp.joulesWin + rp.est.IdleWatts()*(e.w.Run.Window-rp.busyWin).Seconds()
+			// Idle power only while the replica exists (is billed).
+			joules += rp.joulesWin + rp.est.IdleWatts()*max(rp.billedWin-rp.busyWin, 0).Seconds()
 		}
 		kwh := joules / 3.6e6
 		co2 := 0.0

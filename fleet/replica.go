@@ -46,6 +46,7 @@ type replica struct {
 	prov       bool     // requested by the autoscaler: billed, not serving yet
 	draining   bool     // scaled down: finishes its calls, takes no new ones
 	billedFrom sim.Time // billed since; -1 when not billed
+	billedWin  sim.Time // billed time in the window
 	readyAt    sim.Time // when a provisioning replica can serve
 	provGen    uint32   // invalidates a cancelled provisioning
 	caching    bool     // prefix caching on

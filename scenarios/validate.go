@@ -1084,6 +1084,9 @@ func (c *checker) checkFaults() {
 			continue
 		}
 		c.duration(p+".start", f.Start, false)
+		if d := c.s.Spec.Run.Duration; d > 0 && f.Start >= d {
+			c.add(p+".start", "must be within the run's duration (%s), got %s", d, f.Start)
+		}
 		if f.Duration != nil {
 			c.duration(p+".duration", *f.Duration, true)
 		}

@@ -78,7 +78,7 @@ func (b *builder) build() (*fleet.World, error) {
 // measured window; a fault without a duration lasts past the run's end.
 func (b *builder) faults() {
 	never := b.w.Run.Warmup + b.w.Run.Window + b.w.Run.Drain + 1
-	for i, fs := range b.s.Spec.Faults {
+	for _, fs := range b.s.Spec.Faults {
 		path := fmt.Sprintf("spec.faults[%s]", fs.Name)
 		f := fleet.Fault{Name: fs.Name, Start: b.w.Run.Warmup + sim.FromSeconds(fs.Start.Seconds()), End: never,
 			Fraction: fs.Fraction, Count: fs.Count, AddRTTMs: fs.AddRTTMs, Loss: fs.Loss, Site: -1, Tool: -1, LocA: -1, LocB: -1}
@@ -119,7 +119,6 @@ func (b *builder) faults() {
 			f.LocA = b.linkEnd(fs.From, path+".from")
 			f.LocB = b.linkEnd(fs.To, path+".to")
 		}
-		_ = i
 		b.w.Faults = append(b.w.Faults, f)
 	}
 }
@@ -192,6 +191,11 @@ func (b *builder) linkEnd(name, path string) int {
 	for _, t := range b.w.Tools {
 		if t.Name == name {
 			return t.Loc
+		}
+	}
+	for _, u := range b.w.Users {
+		if u.Name == name {
+			return u.Loc
 		}
 	}
 	if i, ok := b.locByName[strings.ToLower(name)]; ok {
