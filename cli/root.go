@@ -21,10 +21,17 @@ type Streams struct {
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailure = 1 // the command could not do its job
-	ExitInvalid = 2 // bad input: a wrong flag, an invalid scenario or data file
+	ExitOK         = 0
+	ExitFailure    = 1 // the command could not do its job
+	ExitInvalid    = 2 // bad input: a wrong flag, an invalid scenario or data file
+	ExitInfeasible = 3 // plan: no allocation meets the SLOs within the constraints
 )
+
+// infeasibleError marks a plan that cannot be made (exit code 3).
+type infeasibleError struct{ err error }
+
+func (e infeasibleError) Error() string { return e.err.Error() }
+func (e infeasibleError) Unwrap() error { return e.err }
 
 // invalidError marks errors caused by bad input (exit code 2).
 type invalidError struct{ err error }
@@ -55,6 +62,10 @@ func ExitCode(err error) int {
 	}
 	var ie invalidError
 	var ue usageError
+	var fe infeasibleError
+	if errors.As(err, &fe) {
+		return ExitInfeasible
+	}
 	if errors.As(err, &ie) || errors.As(err, &ue) {
 		return ExitInvalid
 	}
@@ -141,7 +152,7 @@ With no command it runs the built-in default scenario (global-agentic).`,
 	root.SetErr(streams.Err)
 	root.SetIn(streams.In)
 	root.AddCommand(run, newValidateCommand(streams), newScenariosCommand(streams),
-		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams))
+		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams))
 	return root
 }
 

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"github.com/fleetsim/fleetsim/fleet"
+	"github.com/fleetsim/fleetsim/planner"
 	"github.com/fleetsim/fleetsim/reports"
 	"github.com/fleetsim/fleetsim/results"
 	"github.com/fleetsim/fleetsim/scenarios"
@@ -20,10 +22,12 @@ import (
 const DefaultScenario = "global-agentic"
 
 type runFlags struct {
-	seed  uint64
-	out   string
-	trace string
-	quiet bool
+	seed     uint64
+	out      string
+	trace    string
+	quiet    bool
+	plan     string
+	planFile *planner.PlanFile
 }
 
 func newRunCommand(v *viper.Viper, streams Streams) *cobra.Command {
@@ -43,6 +47,20 @@ Timing goes to stderr, so stdout is byte-identical for the same scenario and see
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if f.plan != "" {
+				data, err := os.ReadFile(f.plan)
+				if err != nil {
+					return invalid(err)
+				}
+				pf, err := planner.ParsePlan(f.plan, data)
+				if err != nil {
+					return invalid(err)
+				}
+				f.planFile = pf
+				if len(args) == 0 && pf.Metadata.Scenario != "" {
+					name = pf.Metadata.Scenario
+				}
+			}
 			var seed *uint64
 			if cmd.Flags().Changed("seed") {
 				seed = &f.seed
@@ -56,6 +74,7 @@ Timing goes to stderr, so stdout is byte-identical for the same scenario and see
 	cmd.Flags().StringVar(&f.out, "out", "", "write the output to FILE atomically instead of stdout")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "stream one CSV row per model call to FILE (atomically; strategies then run one at a time)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stderr")
+	cmd.Flags().StringVar(&f.plan, "plan", "", "run with the replicas of a plan file written by `fleetsim plan` (its scenario unless SCENARIO is given)")
 	_ = v.BindPFlag("output", cmd.Flags().Lookup("output"))
 	_ = v.BindPFlag("parallel", cmd.Flags().Lookup("parallel"))
 	return cmd
@@ -81,6 +100,11 @@ func runScenario(name string, seed *uint64, output string, parallel int, f *runF
 	w, err := world.Build(s)
 	if err != nil {
 		return invalid(err)
+	}
+	if f.planFile != nil {
+		if err := f.planFile.ApplyTo(w); err != nil {
+			return invalid(fmt.Errorf("%s: %w", f.plan, err))
+		}
 	}
 	start := time.Now()
 	var res results.Result

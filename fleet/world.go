@@ -141,6 +141,10 @@ type Site struct {
 	Loc  int
 	Kind topology.Kind
 	Zone string
+	// GPUs is the site's GPU count per GPU type (catalog id), and
+	// PricePerGPUHour their mean price, for the planner.
+	GPUs            map[string]int
+	PricePerGPUHour map[string]float64
 }
 
 // UserGroup is a population at one location.

@@ -542,7 +542,16 @@ func orDefault(v, d float64) float64 {
 func (b *builder) sites() {
 	for i, r := range b.s.Spec.Regions {
 		p := b.w.Locations[i]
-		site := fleet.Site{Name: r.Name, Loc: i, Kind: p.Kind, Zone: p.Zone}
+		site := fleet.Site{Name: r.Name, Loc: i, Kind: p.Kind, Zone: p.Zone, GPUs: map[string]int{}, PricePerGPUHour: map[string]float64{}}
+		for _, c := range r.Clusters {
+			for _, gp := range c.GPUPools {
+				if g, ok := serving.LookupGPU(gp.GPU); ok {
+					if _, done := site.GPUs[g.ID]; !done {
+						site.GPUs[g.ID], site.PricePerGPUHour[g.ID], _ = b.pools(i, g.ID)
+					}
+				}
+			}
+		}
 		if r.CarbonGPerKWh != nil {
 			site.CarbonGPerKWh, site.HasCarbon = *r.CarbonGPerKWh, true
 		}
