@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/fleetsim/fleetsim/planner"
+	"github.com/fleetsim/fleetsim/queueing"
 	"github.com/fleetsim/fleetsim/sim"
 	"github.com/fleetsim/fleetsim/topology"
 	"github.com/fleetsim/fleetsim/workloads"
@@ -173,7 +173,7 @@ func TestMMcMeanWait(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := sumWait / float64(n)
-		want, err := planner.MMcWait(tc.c, lambda, mu)
+		want, err := queueing.MMcWait(tc.c, lambda, mu)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,7 @@
-// Package planner sizes GPU capacity. For now it holds the queueing
-// formulas the analytic stage of the capacity planner will use, which the
-// simulator's reference tests also check against.
+// Package planner finds the cheapest replicas per site that meet every
+// SLO. Search is written against an Evaluator and knows nothing of the
+// simulator; Pose and SimEvaluator connect it to a fleet.World: an analytic
+// proposal sized for each site's peak, and evaluation by simulation.
+// PlanFile is the kind: Plan file that `fleetsim plan` writes and
+// `fleetsim run --plan` reads.
 package planner

@@ -1,4 +1,4 @@
-package planner
+package queueing
 
 import (
 	"fmt"
