@@ -28,6 +28,8 @@ type Problem struct {
 	Proposal Allocation
 	// Notes explain the analytic stage (demand, capacity per replica).
 	Notes []string
+	// mu is each deployment's sustainable calls per second per replica.
+	mu []float64
 }
 
 // Pose turns strategy si of w into a planning problem: a slot per
@@ -53,7 +55,11 @@ func Pose(w *fleet.World, si int, headroom float64) (*Problem, error) {
 		}
 		p.SlotOf = append(p.SlotOf, row)
 	}
-	peak, err := p.peakCalls()
+	p.mu = make([]float64, len(st.Deployments))
+	for di := range st.Deployments {
+		p.mu[di], _, _, _ = replicaRate(w, &st.Deployments[di])
+	}
+	peak, err := p.peakCalls(headroom)
 	if err != nil {
 		return p, err
 	}
@@ -111,6 +117,7 @@ func (p *Problem) eligibleSlots(wi, ui int) []int {
 			out = append(out, p.SlotOf[di][k])
 		}
 	}
+	// Nearest first, as the router orders sites.
 	sort.SliceStable(out, func(a, b int) bool {
 		return w.RTT.RTTMs(u.Loc, w.Sites[p.siteOf(out[a])].Loc) < w.RTT.RTTMs(u.Loc, w.Sites[p.siteOf(out[b])].Loc)
 	})
@@ -129,17 +136,18 @@ func (p *Problem) siteOf(slot int) int {
 	return -1
 }
 
-// peakCalls is each slot's peak rate of model calls: every group's load
-// goes to its nearest eligible slot (as the router sends it when there is
-// no queue), hour by hour over the run's window, and the peak is the
-// highest hour.
-func (p *Problem) peakCalls() ([]float64, error) {
+// peakCalls is each slot's peak rate of model calls. Every group's load
+// goes to its nearest site with an eligible deployment (as the router sends
+// it when there is no queue), hour by hour over the run's window; at each
+// site, a workload's load goes to the deployment that serves the site's
+// peak of it for the least money (the others get no replicas there, so the
+// router finds that one). The peak is the busiest hour.
+func (p *Problem) peakCalls(headroom float64) ([]float64, error) {
 	w := p.World
 	hours := max(int(math.Ceil(w.Run.Window.Seconds()/3600)), 1)
-	byHour := make([][]float64, len(p.Slots))
-	for i := range byHour {
-		byHour[i] = make([]float64, hours)
-	}
+	type key struct{ site, wl int }
+	demand := map[key][]float64{}
+	var order []key
 	for ui, u := range w.Users {
 		for _, l := range u.Loads {
 			r, ok := l.Arrivals.(interface{ Rate(float64) float64 })
@@ -151,12 +159,44 @@ func (p *Problem) peakCalls() ([]float64, error) {
 				return nil, fmt.Errorf("%w: no site of strategy %s may serve workload %s for users %s", ErrInfeasible,
 					w.Strategies[p.Strategy].Name, w.Workloads[l.Workload].Name, u.Name)
 			}
+			k := key{p.siteOf(slots[0]), l.Workload}
+			if demand[k] == nil {
+				demand[k] = make([]float64, hours)
+				order = append(order, k)
+			}
 			calls := callsPerArrival(&w.Workloads[l.Workload])
 			for h := 0; h < hours; h++ {
 				// The rate at the middle of hour h of the window.
 				t := w.Run.Warmup.Seconds() + (float64(h)+0.5)*3600
-				byHour[slots[0]][h] += r.Rate(t) * calls
+				demand[k][h] += r.Rate(t) * calls
 			}
+		}
+	}
+	byHour := make([][]float64, len(p.Slots))
+	for i := range byHour {
+		byHour[i] = make([]float64, hours)
+	}
+	st := &w.Strategies[p.Strategy]
+	for _, k := range order {
+		pk := slices.Max(demand[k])
+		best, bestCost := -1, math.Inf(1)
+		for di, d := range st.Deployments {
+			if !d.Serves[k.wl] {
+				continue
+			}
+			for j, pl := range d.Placements {
+				if pl.Site != k.site {
+					continue
+				}
+				i := p.SlotOf[di][j]
+				n := math.Max(math.Ceil(pk*(1+headroom)/(p.mu[di]*DefaultUtilization)), 1)
+				if c := n * p.Slots[i].PricePerReplicaHour; c < bestCost {
+					best, bestCost = i, c
+				}
+			}
+		}
+		for h, v := range demand[k] {
+			byHour[best][h] += v
 		}
 	}
 	peak := make([]float64, len(p.Slots))
