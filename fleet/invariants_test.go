@@ -42,8 +42,10 @@ func checkReplicas(t *testing.T, e *engine) {
 		if held != r.used {
 			t.Fatalf("replica %d at %v: used %d blocks, calls hold %d", i, e.k.Now(), r.used, held)
 		}
-		if r.used+r.nextBlk > r.blocks || r.used < 0 {
-			t.Fatalf("replica %d at %v: blocks %d used + %d promised of %d", i, e.k.Now(), r.used, r.nextBlk, r.blocks)
+		// Running calls may grow into blocks promised to assigned ones (those
+		// wait), but never past the replica's blocks.
+		if r.used > r.blocks || r.used < 0 {
+			t.Fatalf("replica %d at %v: blocks %d used (+ %d promised) of %d", i, e.k.Now(), r.used, r.nextBlk, r.blocks)
 		}
 		if pre != r.nPrefill || dec != r.decCtx {
 			t.Fatalf("replica %d at %v: %d prefilling (counter %d), decode context %d (counter %d)", i, e.k.Now(), pre, r.nPrefill, dec, r.decCtx)
@@ -188,4 +190,37 @@ func TestPreemptionInvariants(t *testing.T) {
 		t.Errorf("%d calls decoded faster than one step per token, e.g. %s", len(short), short[0])
 	}
 	t.Logf("%d events, %d preemptions in the window, %d calls completed", events, res.Preemptions, done)
+}
+
+// TestAssignedWaitForBlocks: calls assigned to a replica whose running
+// calls then grow into the blocks promised to them must wait, not be
+// admitted past the replica's blocks. A small KV cache, short prompts,
+// outputs that grow the contexts and a steady stream of arrivals make that
+// happen (admitting them regardless fails this test).
+func TestAssignedWaitForBlocks(t *testing.T) {
+	w := testWorld{
+		rttMs: 1, windowS: 300, replicas: 1,
+		est: linearEst{PerToken: 1e-5, Step: 0.002, KV: 1000, Batch: 8},
+		wl: Workload{
+			Name: "grow", MaxContext: 1 << 20,
+			Prompt: workloads.LogNormalMedian(100, 0.5), Output: workloads.LogNormalMedian(200, 0.5),
+		},
+		arrivals: workloads.Arrivals{PeakRatePerS: 10, Curve: flatCurve(t)},
+	}.build(t)
+	w.Run.Drain = sim.FromSeconds(36000)
+	e, err := newEngine(w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, ok := e.k.Next()
+		if !ok {
+			break
+		}
+		e.dispatch(ev)
+		checkReplicas(t, e)
+	}
+	if rq := e.outcome().Workloads[0].Requests; rq.Completed+rq.Dropped != rq.Arrived || rq.InFlight != 0 {
+		t.Errorf("requests %+v: want every one accounted for", rq)
+	}
 }

@@ -89,7 +89,7 @@ func (pc *prefixCache) insert(key uint64, tokens int32) {
 // trim evicts least recently used entries until the cache holds at most
 // capTokens tokens.
 func (pc *prefixCache) trim(capTokens int64) {
-	for pc.tokens > capTokens && pc.tail >= 0 {
+	for pc.tokens > max(capTokens, 0) && len(pc.idx) > 0 {
 		i := pc.tail
 		pc.unlink(i)
 		pc.tokens -= int64(pc.ents[i].tokens)

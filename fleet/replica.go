@@ -191,14 +191,26 @@ func (e *engine) startIteration(ri int, now sim.Time) {
 		k++
 	}
 	r.preempted = r.preempted[:copy(r.preempted, r.preempted[k:])]
+	// Calls assigned here are admitted when their blocks are free: the
+	// running calls' growth may have used blocks promised to them, and
+	// running calls come first (as vLLM's scheduler does), so a call whose
+	// blocks are not free yet waits for the next iteration.
+	kept := r.next[:0]
+	r.nextBlk = 0
 	for _, c := range r.next {
-		if e.calls[c].abandoned {
+		cl := &e.calls[c]
+		if cl.abandoned {
 			e.freeCall(c)
+			continue
+		}
+		if len(kept) > 0 || r.blocksFor(cl.pre+1) > r.blocks-r.used {
+			kept = append(kept, c)
+			r.nextBlk += r.blocksFor(cl.pre + 1)
 			continue
 		}
 		e.admit(r, c, now)
 	}
-	r.next, r.nextBlk = r.next[:0], 0
+	r.next = kept
 	// Take waiting calls from the site's queue while there is room.
 	p := &e.pools[r.pool]
 	for p.queueLen() > 0 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -153,6 +154,7 @@ func Search(slots []Slot, proposal Allocation, ev Evaluator, opt Options) (Resul
 	}
 	var best Allocation
 	tried := make([]bool, len(slots)) // removals that broke an SLO
+	var why []string                  // what each failed removal missed
 	for res.Evals < opt.MaxEvals {
 		out, err := ev.Evaluate(a, opt.Seed)
 		res.Evals++
@@ -175,6 +177,7 @@ func Search(slots []Slot, proposal Allocation, ev Evaluator, opt Options) (Resul
 			}
 			if !next.AllMet() {
 				res.Trace = append(res.Trace, fmt.Sprintf("eval %d: removing one from %s/%s misses an SLO; kept", res.Evals, slots[i].Deployment, slots[i].Site))
+				why = append(why, fmt.Sprintf("one replica fewer at %s misses %s", slots[i].Site, missed(next)))
 				a[i]++
 				tried[i] = true
 			}
@@ -213,6 +216,11 @@ func Search(slots []Slot, proposal Allocation, ev Evaluator, opt Options) (Resul
 	}
 	res.SLOs, res.Feasible = summarize(outs)
 	res.Binding = binding(slots, best, outs[0])
+	if len(why) > 0 {
+		res.Binding = strings.Join(why, "; ")
+	} else if res.Binding != "" && !strings.HasPrefix(res.Binding, "site capacity") {
+		res.Binding = "every site at its minimum; tightest SLO " + res.Binding
+	}
 	return res, nil
 }
 
@@ -293,8 +301,18 @@ func util(o Outcome, i int) float64 {
 	return 0
 }
 
-// binding names the plan's limit: a pool at capacity, else the SLO with
-// the least margin (attainment minus its percentile).
+// Tightness is how close an SLO runs to its objective: the percentile's
+// value over the objective (1 is at the limit; +Inf when the percentile is
+// among requests that never completed).
+func Tightness(s SLOResult) float64 {
+	if s.MaxMs <= 0 {
+		return 0
+	}
+	return s.ValueMs / s.MaxMs
+}
+
+// binding names the plan's limit: a pool at capacity, else the SLO that
+// runs closest to its objective.
 func binding(slots []Slot, a Allocation, o Outcome) string {
 	use := poolUse(slots, a)
 	var full []string
@@ -307,10 +325,10 @@ func binding(slots []Slot, a Allocation, o Outcome) string {
 		}
 	}
 	sort.Strings(full)
-	best, margin := "", math.Inf(1)
+	best, tight := "", -1.0
 	for _, x := range o.SLOs {
-		if m := x.Attainment - x.Percentile/100; m < margin {
-			best, margin = fmt.Sprintf("%s %s p%g <= %gms (attainment %.2f%%)", x.Workload, x.Metric, x.Percentile, x.MaxMs, 100*x.Attainment), m
+		if t := Tightness(x); t > tight {
+			best, tight = fmt.Sprintf("%s %s p%g <= %gms (at %.0f%% of it, attainment %.2f%%)", x.Workload, x.Metric, x.Percentile, x.MaxMs, 100*t, 100*x.Attainment), t
 		}
 	}
 	if len(full) > 0 {

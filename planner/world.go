@@ -369,3 +369,88 @@ func Apply(st *fleet.Strategy, slotOf [][]int, a Allocation) fleet.Strategy {
 	}
 	return c
 }
+
+// SurviveEvaluator evaluates an allocation as SimEvaluator does, and again
+// with each site that holds replicas down for the whole window, where the
+// SLOs may be looser by Factor (1: as tight). The outcome meets an SLO only
+// if every case does; attainment is the worst case's, and queues and
+// utilization the highest of any case.
+type SurviveEvaluator struct {
+	P      *Problem
+	Factor float64
+}
+
+// Evaluate runs the normal case and one case per site down.
+func (e SurviveEvaluator) Evaluate(a Allocation, seed uint64) (Outcome, error) {
+	base := SimEvaluator{P: e.P}
+	out, err := base.Evaluate(a, seed)
+	if err != nil {
+		return out, err
+	}
+	w := e.P.World
+	st := &w.Strategies[e.P.Strategy]
+	sites := map[int]bool{}
+	for di, d := range st.Deployments {
+		for k, pl := range d.Placements {
+			if a[e.P.SlotOf[di][k]] > 0 {
+				sites[pl.Site] = true
+			}
+		}
+	}
+	keys := make([]int, 0, len(sites))
+	for s := range sites {
+		keys = append(keys, s)
+	}
+	sort.Ints(keys)
+	for _, site := range keys {
+		wc := *w
+		wc.Faults = []fleet.Fault{{Name: "down-" + w.Sites[site].Name, Kind: fleet.SiteDown, Site: site, Tool: -1, LocA: -1, LocB: -1,
+			Start: 0, End: w.Run.Warmup + w.Run.Window + w.Run.Drain + 1}}
+		wc.Workloads = slices.Clone(w.Workloads)
+		for wi := range wc.Workloads {
+			wc.Workloads[wi].SLOs = slices.Clone(w.Workloads[wi].SLOs)
+			for k := range wc.Workloads[wi].SLOs {
+				wc.Workloads[wi].SLOs[k].MaxS *= max(e.Factor, 1)
+			}
+		}
+		p := *e.P
+		p.World = &wc
+		o, err := SimEvaluator{P: &p}.Evaluate(a, seed)
+		if err != nil {
+			return out, err
+		}
+		for k := range out.SLOs {
+			x, y := &out.SLOs[k], o.SLOs[k]
+			if y.Attainment < x.Attainment {
+				x.Attainment, x.ValueMs = y.Attainment, y.ValueMs
+			}
+			x.Met = x.Met && y.Met
+		}
+		for i := range out.QueueP95Ms {
+			out.QueueP95Ms[i] = math.Max(out.QueueP95Ms[i], o.QueueP95Ms[i])
+			out.Utilization[i] = math.Max(out.Utilization[i], o.Utilization[i])
+		}
+	}
+	return out, nil
+}
+
+// CheckSurvivable rejects a strategy that cannot survive one site down:
+// some group's workload has a single site that may serve it.
+func (p *Problem) CheckSurvivable() error {
+	w := p.World
+	for ui, u := range w.Users {
+		for _, l := range u.Loads {
+			sites := map[int]bool{}
+			for _, sl := range p.eligibleSlots(l.Workload, ui) {
+				if p.Slots[sl].Max > 0 {
+					sites[p.siteOf(sl)] = true
+				}
+			}
+			if len(sites) < 2 {
+				return fmt.Errorf("%w: surviving one site down needs two sites that may serve workload %s for users %s; strategy %s has %d",
+					ErrInfeasible, w.Workloads[l.Workload].Name, u.Name, w.Strategies[p.Strategy].Name, len(sites))
+			}
+		}
+	}
+	return nil
+}

@@ -51,6 +51,19 @@ type Spec struct {
 	// Faults are scheduled failures applied to every strategy: lost GPU
 	// nodes, sites down, degraded or cut links, tool outages.
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Planning sets what `fleetsim plan` requires of a plan.
+	Planning *Planning `yaml:"planning,omitempty" json:"planning,omitempty"`
+}
+
+// Planning is what a capacity plan must satisfy beyond the SLOs.
+type Planning struct {
+	// Headroom is spare capacity on top of the peak, as a fraction (0.2 = 20%), in [0, 10]. Default 0.
+	Headroom float64 `yaml:"headroom,omitempty" json:"headroom,omitempty"`
+	// Survive is none, or oneSiteDown: the plan must also meet the SLOs
+	// (loosened by DegradedSLOFactor) with any one of its sites down. Default none.
+	Survive string `yaml:"survive,omitempty" json:"survive,omitempty" jsonschema:"enum=none,enum=oneSiteDown"`
+	// DegradedSLOFactor multiplies every SLO's max while a site is down, in [1, 100]. Default 1.
+	DegradedSLOFactor float64 `yaml:"degradedSLOFactor,omitempty" json:"degradedSLOFactor,omitempty"`
 }
 
 // Fault is one scheduled failure. Start counts from the start of the

@@ -87,6 +87,17 @@ func (s *Scenario) Validate() error {
 	c.checkUsers()
 	c.checkStrategies()
 	c.checkFaults()
+	if pl := c.s.Spec.Planning; pl != nil {
+		if pl.Headroom < 0 || pl.Headroom > 10 || math.IsNaN(pl.Headroom) {
+			c.add("spec.planning.headroom", "must be in [0, 10], got %v", pl.Headroom)
+		}
+		if pl.Survive != "" && pl.Survive != "none" && pl.Survive != "oneSiteDown" {
+			c.add("spec.planning.survive", "unknown value %q, want none or oneSiteDown", pl.Survive)
+		}
+		if f := pl.DegradedSLOFactor; f != 0 && (f < 1 || f > 100 || math.IsNaN(f)) {
+			c.add("spec.planning.degradedSLOFactor", "must be in [1, 100], got %v", f)
+		}
+	}
 	return c.ps.asError()
 }
 
