@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,4 +70,59 @@ func TestPlanInfeasible(t *testing.T) {
 	if _, err := os.Stat(planPath); !os.IsNotExist(err) {
 		t.Errorf("a plan file was written for an infeasible scenario")
 	}
+}
+
+// TestPlanSurviveAndVary: with --survive the single-site strategy is
+// infeasible (exit 3, saying why) and the two-site ones cost more than
+// without; --vary adds a sensitivity row per change, and an unknown
+// change is a usage error.
+func TestPlanSurviveAndVary(t *testing.T) {
+	base := run(t, "plan", "two-regions", "-q")
+	if base.err != nil {
+		t.Fatal(base.err)
+	}
+	r := run(t, "plan", "two-regions", "-q", "--survive", "--degraded-slo-factor", "2")
+	if got := ExitCode(r.err); got != ExitInfeasible {
+		t.Fatalf("--survive: exit %d, want %d (centralized has one site)", got, ExitInfeasible)
+	}
+	if !strings.Contains(r.err.Error(), "surviving one site down needs two sites") {
+		t.Errorf("--survive error %q does not say why", r.err)
+	}
+	costOf := func(out, strategy string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "│ "+strategy+" ") {
+				f := strings.Split(line, "│")
+				return strings.TrimSpace(f[4])
+			}
+		}
+		return ""
+	}
+	for _, s := range []string{"regional", "edge"} {
+		b, v := costOf(base.stdout, s), costOf(r.stdout, s)
+		if b == "" || v == "" || !(atof(t, v) > atof(t, b)) {
+			t.Errorf("%s: survive plan costs %q, plain %q: want more", s, v, b)
+		}
+	}
+	r = run(t, "plan", "two-regions", "-q", "--vary", "demand=2", "--vary", "price:us-east=1.3")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, want := range []string{"sensitivity", "demand ×2", "us-east price ×1.3"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--vary output lacks %q", want)
+		}
+	}
+	r = run(t, "plan", "two-regions", "-q", "--vary", "bogus=1")
+	if got := ExitCode(r.err); got != ExitInvalid {
+		t.Errorf("--vary bogus=1: exit %d, want %d", got, ExitInvalid)
+	}
+}
+
+func atof(t *testing.T, s string) float64 {
+	t.Helper()
+	var v float64
+	if _, err := fmt.Sscanf(s, "%g", &v); err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return v
 }
