@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fleetsim/fleetsim/results"
+	"github.com/fleetsim/fleetsim/scenarios"
 )
 
 // TestPlanThenRun: `fleetsim plan two-regions` writes a plan whose every
@@ -125,4 +126,43 @@ func atof(t *testing.T, s string) float64 {
 		t.Fatalf("%q is not a number", s)
 	}
 	return v
+}
+
+// TestEveryBuiltinPlan plans every built-in scenario. A plan that is made
+// must meet every SLO when run with `run --plan`; a scenario that cannot be
+// planned must exit 3, say why, and write no plan.
+func TestEveryBuiltinPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plans every built-in scenario (about a minute)")
+	}
+	for _, info := range scenarios.Builtins() {
+		name := info.Name
+		t.Run(name, func(t *testing.T) {
+			planPath := filepath.Join(t.TempDir(), "plan.yaml")
+			r := run(t, "plan", name, "--out", planPath, "-q")
+			if r.err != nil {
+				if ExitCode(r.err) != ExitInfeasible || !strings.Contains(r.err.Error(), "infeasible") {
+					t.Fatalf("plan: exit %d: %v", ExitCode(r.err), r.err)
+				}
+				if _, err := os.Stat(planPath); !os.IsNotExist(err) {
+					t.Errorf("an infeasible plan was written")
+				}
+				t.Logf("infeasible: %s", firstLine(r.err))
+				return
+			}
+			r = run(t, "run", "--plan", planPath, "--output", "json", "-q")
+			if r.err != nil {
+				t.Fatalf("run --plan: %v", r.err)
+			}
+			var res results.Result
+			if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range res.Strategies {
+				if s.SLOsMet != s.SLOs {
+					t.Errorf("%s: %d of %d SLOs met with the plan", s.Name, s.SLOsMet, s.SLOs)
+				}
+			}
+		})
+	}
 }
