@@ -24,6 +24,7 @@ import (
 )
 
 type planFlags struct {
+	free         bool
 	headroom     float64
 	survive      bool
 	degraded     float64
@@ -63,6 +64,7 @@ reason says which constraint and by how much); no plan file is written then.
 			return planScenario(name, f, streams)
 		},
 	}
+	cmd.Flags().BoolVar(&f.free, "free", true, "also plan "+planner.FreeStrategyName+": every deployment of the scenario at every site with its GPUs, sites chosen by a linear program")
 	cmd.Flags().Float64Var(&f.headroom, "headroom", 0, "spare capacity on top of the peak, as a fraction (0.2 = 20%)")
 	cmd.Flags().StringVarP(&f.out, "out", "o", "", "write the plan file (YAML, kind: Plan) here, atomically")
 	cmd.Flags().IntVar(&f.maxEvals, "max-evals", 16, "simulations per strategy in the repair stage")
@@ -110,6 +112,9 @@ func planScenario(name string, f *planFlags, streams Streams) error {
 			return usageError{err: err, use: "fleetsim plan [SCENARIO] --vary demand=1.5"}
 		}
 		variants = append(variants, vr)
+	}
+	if f.free {
+		planner.AddFreeStrategy(s)
 	}
 	w, err := world.Build(s)
 	if err != nil {
@@ -393,6 +398,9 @@ func writeSensitivity(out io.Writer, name string, base []strategyPlan, variants 
 		}
 		if err := v.apply(s); err != nil {
 			return usageError{err: err, use: "fleetsim plan [SCENARIO] --vary ..."}
+		}
+		if f.free {
+			planner.AddFreeStrategy(s)
 		}
 		w, err := world.Build(s)
 		if err != nil {

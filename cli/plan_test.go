@@ -33,8 +33,8 @@ func TestPlanThenRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Scenario != "two-regions" || len(res.Strategies) != 3 {
-		t.Fatalf("ran %q with %d strategies, want two-regions with 3", res.Scenario, len(res.Strategies))
+	if res.Scenario != "two-regions" || len(res.Strategies) != 4 || res.Strategies[3].Name != "planner-choice" {
+		t.Fatalf("ran %q with %d strategies, want two-regions with its 3 and planner-choice", res.Scenario, len(res.Strategies))
 	}
 	data, err := os.ReadFile(planPath)
 	if err != nil {

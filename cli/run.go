@@ -97,6 +97,13 @@ func runScenario(name string, seed *uint64, output string, parallel int, f *runF
 	if seed != nil {
 		s.Spec.Run.Seed = seed
 	}
+	if f.planFile != nil {
+		for _, ps := range f.planFile.Strategies {
+			if ps.Name == planner.FreeStrategyName {
+				planner.AddFreeStrategy(s)
+			}
+		}
+	}
 	w, err := world.Build(s)
 	if err != nil {
 		return invalid(err)

@@ -111,3 +111,39 @@ func TestInfeasibleLatency(t *testing.T) {
 }
 
 type fleetWorld struct{ w *fleet.World }
+
+// TestFreeStrategySelectsSites: with a 300 ms TTFT objective, Frankfurt's
+// users cannot be served from us-east (a per-request connection pays three
+// transatlantic round trips, more than half the objective), so the
+// planner's own strategy must open a European site, and picks the cheaper
+// one (eu-west at $2.70 against Frankfurt's $3.70); New York's users go to
+// us-east ($2.50, cheaper than the New York edge).
+func TestFreeStrategySelectsSites(t *testing.T) {
+	s, err := scenarios.Open("two-regions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Spec.Workloads[0].SLOs[0].Max = scenarios.Duration(0.3)
+	AddFreeStrategy(s)
+	w, err := world.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := len(w.Strategies) - 1
+	if w.Strategies[si].Name != FreeStrategyName {
+		t.Fatalf("last strategy %q, want %q", w.Strategies[si].Name, FreeStrategyName)
+	}
+	p, err := Pose(w, si, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []string
+	for i, sl := range p.Slots {
+		if sl.Max > 0 && p.Proposal[i] > 0 {
+			open = append(open, sl.Site)
+		}
+	}
+	if strings.Join(open, ",") != "us-east,eu-west" {
+		t.Errorf("open sites %v, want [us-east eu-west]", open)
+	}
+}

@@ -59,6 +59,11 @@ func Pose(w *fleet.World, si int, headroom float64) (*Problem, error) {
 	for di := range st.Deployments {
 		p.mu[di], _, _, _ = replicaRate(w, &st.Deployments[di])
 	}
+	if st.Name == FreeStrategyName {
+		if err := p.selectSites(headroom); err != nil {
+			return p, err
+		}
+	}
 	peak, err := p.peakCalls(headroom)
 	if err != nil {
 		return p, err
@@ -114,7 +119,9 @@ func (p *Problem) eligibleSlots(wi, ui int) []int {
 			if zone != "" && w.Sites[pl.Site].Zone != zone {
 				continue
 			}
-			out = append(out, p.SlotOf[di][k])
+			if i := p.SlotOf[di][k]; p.Slots[i].Max > 0 {
+				out = append(out, i)
+			}
 		}
 	}
 	// Nearest first, as the router orders sites.
