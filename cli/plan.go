@@ -244,7 +244,11 @@ func planAll(w *fleet.World, f *planFlags) []strategyPlan {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			p, err := planner.Pose(w, si, f.headroom)
+			pose := planner.Pose
+			if f.survive {
+				pose = planner.PoseSurvivable
+			}
+			p, err := pose(w, si, f.headroom)
 			if err == nil && f.survive {
 				err = p.CheckSurvivable()
 			}

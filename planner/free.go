@@ -202,9 +202,37 @@ func (p *Problem) selectSites(headroom float64) error {
 	if err != nil {
 		return fmt.Errorf("%w: the site-selection program has no solution within the sites' GPUs (%v)", ErrInfeasible, err)
 	}
+	isOpen := make([]bool, nSlots)
+	for si := range p.Slots {
+		isOpen[si] = opt[yOff+si] > 1e-6
+	}
+	if p.survive {
+		// Every group keeps a second site: the cheapest candidate elsewhere.
+		for _, g := range groups {
+			sites := map[int]bool{}
+			for _, sl := range g.slots {
+				if isOpen[sl] {
+					sites[p.siteOf(sl)] = true
+				}
+			}
+			for len(sites) < 2 {
+				best := -1
+				for _, sl := range g.slots {
+					if !isOpen[sl] && !sites[p.siteOf(sl)] && (best < 0 || p.Slots[sl].PricePerReplicaHour < p.Slots[best].PricePerReplicaHour) {
+						best = sl
+					}
+				}
+				if best < 0 {
+					break
+				}
+				isOpen[best] = true
+				sites[p.siteOf(best)] = true
+			}
+		}
+	}
 	var open []string
 	for si := range p.Slots {
-		if opt[yOff+si] > 1e-6 {
+		if isOpen[si] {
 			open = append(open, fmt.Sprintf("%s %.1f", p.Slots[si].Site, opt[yOff+si]))
 			continue
 		}

@@ -30,6 +30,8 @@ type Problem struct {
 	Notes []string
 	// mu is each deployment's sustainable calls per second per replica.
 	mu []float64
+	// survive keeps two sites open per group in site selection.
+	survive bool
 }
 
 // Pose turns strategy si of w into a planning problem: a slot per
@@ -39,8 +41,18 @@ type Problem struct {
 // peak. It returns an error wrapping ErrInfeasible when the peak cannot
 // fit, or an SLO is below what the network alone allows.
 func Pose(w *fleet.World, si int, headroom float64) (*Problem, error) {
+	return pose(w, si, headroom, false)
+}
+
+// PoseSurvivable is Pose for a plan that must survive one site down: the
+// planner's own strategy keeps at least two sites open for every group.
+func PoseSurvivable(w *fleet.World, si int, headroom float64) (*Problem, error) {
+	return pose(w, si, headroom, true)
+}
+
+func pose(w *fleet.World, si int, headroom float64, survive bool) (*Problem, error) {
 	st := &w.Strategies[si]
-	p := &Problem{World: w, Strategy: si}
+	p := &Problem{World: w, Strategy: si, survive: survive}
 	for _, d := range st.Deployments {
 		var row []int
 		for _, pl := range d.Placements {
