@@ -53,6 +53,10 @@ type Spec struct {
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
 	// Planning sets what `fleetsim plan` requires of a plan.
 	Planning *Planning `yaml:"planning,omitempty" json:"planning,omitempty"`
+	// Expect are assertions `fleetsim check` judges on the result, in its
+	// expression language (docs/check.md), for example
+	// "edge.agent.p95_task_s < centralized.agent.p95_task_s".
+	Expect []string `yaml:"expect,omitempty" json:"expect,omitempty"`
 }
 
 // Planning is what a capacity plan must satisfy beyond the SLOs.
