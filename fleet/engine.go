@@ -168,6 +168,7 @@ type pool struct {
 	scale   *scaler   // nil: a fixed fleet
 	billed  sim.Time  // replica time billed in the window
 	byHour  []float64 // replica-seconds billed per hour of the window (autoscaled pools)
+	busyHr  []float64 // replica-seconds running iterations per hour of the window
 	down    int       // faults holding the whole site down
 	live    int       // replicas not down
 	queue   []int32   // FIFO of calls waiting for a replica; head at qHead
@@ -298,6 +299,7 @@ func newEngine(w *World, si int) (*engine, error) {
 					blocks:   blocks,
 				})
 			}
+			p.busyHr = make([]float64, max(int(math.Ceil(w.Run.Window.Seconds()/3600)), 1))
 			e.pools = append(e.pools, p)
 			if d.Autoscale != nil {
 				pi := len(e.pools) - 1
@@ -434,6 +436,7 @@ func (e *engine) run() {
 		if r.busy {
 			in := clip(r.iterStart, end, e.winStart, e.winEnd)
 			r.busyWin += in
+			e.busyByHour(r, max(r.iterStart, e.winStart), in)
 			// The unfinished iteration's energy, in proportion to its part in the window.
 			if in > 0 {
 				if span := r.iterEnd - r.iterStart; span > 0 {
@@ -778,4 +781,20 @@ func (e *engine) finish(c int32, now sim.Time) {
 		return
 	}
 	e.freeCall(c)
+}
+
+// busyByHour adds in of busy time starting at from (both within the
+// window) to the replica's pool, split over the hours of the window.
+func (e *engine) busyByHour(r *replica, from sim.Time, in sim.Time) {
+	p := &e.pools[r.pool]
+	hour := sim.FromSeconds(3600)
+	for t, left := from, in; left > 0; {
+		h := int((t - e.winStart) / hour)
+		end := min(t+left, e.winStart+sim.Time(h+1)*hour)
+		if h >= 0 && h < len(p.busyHr) {
+			p.busyHr[h] += (end - t).Seconds()
+		}
+		left -= end - t
+		t = end
+	}
 }

@@ -213,6 +213,7 @@ func (e *engine) killReplica(ri int, now sim.Time, fi int) {
 	if r.busy {
 		if in := clip(r.iterStart, now, e.winStart, e.winEnd); in > 0 {
 			r.busyWin += in
+			e.busyByHour(r, max(r.iterStart, e.winStart), in)
 			if span := r.iterEnd - r.iterStart; span > 0 {
 				r.joulesWin += r.runJ * float64(in) / float64(span)
 			}

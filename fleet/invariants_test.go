@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"github.com/fleetsim/fleetsim/results"
 	"testing"
 
 	"github.com/fleetsim/fleetsim/sim"
@@ -222,5 +223,49 @@ func TestAssignedWaitForBlocks(t *testing.T) {
 	}
 	if rq := e.outcome().Workloads[0].Requests; rq.Completed+rq.Dropped != rq.Arrived || rq.InFlight != 0 {
 		t.Errorf("requests %+v: want every one accounted for", rq)
+	}
+}
+
+// TestHourlySeriesAddUp: the busy time split by hour adds up to the
+// replicas' busy time in the window, and the hourly CDF and utilization
+// series have one value per hour and per quantile.
+func TestHourlySeriesAddUp(t *testing.T) {
+	w := testWorld{
+		rttMs: 5, windowS: 3 * 3600, replicas: 3,
+		est:      linearEst{PerToken: 2e-5, Step: 0.02, KV: 1 << 20, Batch: 8},
+		wl:       Workload{Name: "chat", Prompt: workloads.LogNormalMedian(800, 0.6), Output: workloads.LogNormalMedian(150, 0.7), MaxContext: 1 << 20},
+		arrivals: workloads.Arrivals{PeakRatePerS: 2, Curve: flatCurve(t)},
+	}.build(t)
+	e, err := newEngine(w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run()
+	res := e.outcome()
+	for pi := range e.pools {
+		p := &e.pools[pi]
+		var busy sim.Time
+		for r := p.first; r < p.first+p.n; r++ {
+			busy += e.reps[r].busyWin
+		}
+		sum := 0.0
+		for _, s := range p.busyHr {
+			sum += s
+		}
+		if diff := sum - busy.Seconds(); diff > 1e-3 || diff < -1e-3 {
+			t.Errorf("pool %d: busy by hour sums to %.6f s, busy time %.6f s", pi, sum, busy.Seconds())
+		}
+	}
+	site := res.Sites[0]
+	if len(site.UtilizationByHour) != 3 || len(site.QueueP95MsByHour) != 3 {
+		t.Errorf("hourly series %v, %v: want 3 values each", site.UtilizationByHour, site.QueueP95MsByHour)
+	}
+	mean := (site.UtilizationByHour[0] + site.UtilizationByHour[1] + site.UtilizationByHour[2]) / 3
+	if d := mean - site.Utilization; d > 1e-4 || d < -1e-4 {
+		t.Errorf("mean hourly utilization %.6f, utilization %.6f", mean, site.Utilization)
+	}
+	wl := res.Workloads[0]
+	if len(wl.TTFTCDFMs) != len(results.CDFQuantiles) || wl.TTFTCDFMs[6] != wl.TTFTMs.P50 {
+		t.Errorf("TTFT CDF %v: want %d points, the median equal to p50 %g", wl.TTFTCDFMs, len(results.CDFQuantiles), wl.TTFTMs.P50)
 	}
 }

@@ -21,6 +21,7 @@ type wlMeter struct {
 }
 
 type poolMeter struct {
+	queueByHour      []*metrics.Histogram
 	requests, tokens int64
 	prompt, hit      int64 // prompt tokens of completed calls, and those found in the prefix cache
 	preemptions      int64
@@ -42,8 +43,10 @@ func newMeters(w *World, pools []pool) meters {
 			sloWithin: make([]int64, len(w.Workloads[i].SLOs)),
 		}
 	}
+	hours := max(int(math.Ceil(w.Run.Window.Seconds()/3600)), 1)
 	for i := range m.pool {
 		m.pool[i].queue = metrics.NewHistogram()
+		m.pool[i].queueByHour = make([]*metrics.Histogram, hours)
 	}
 	return m
 }
@@ -109,7 +112,14 @@ func (m *meters) recordCall(e *engine, cl *call, now sim.Time) {
 	pm.tokens += int64(cl.prompt + cl.output)
 	pm.prompt += int64(cl.prompt)
 	pm.hit += int64(min(cl.hit, cl.prompt))
-	pm.queue.Add((cl.admitted - cl.atServer).Seconds() * 1000)
+	q := (cl.admitted - cl.atServer).Seconds() * 1000
+	pm.queue.Add(q)
+	if h := int((cl.atServer - e.winStart).Seconds() / 3600); h >= 0 && h < len(pm.queueByHour) {
+		if pm.queueByHour[h] == nil {
+			pm.queueByHour[h] = metrics.NewHistogram()
+		}
+		pm.queueByHour[h].Add(q)
+	}
 }
 
 // recordTask measures an agent session that ended at end.
@@ -243,6 +253,26 @@ func (e *engine) outcome() results.Strategy {
 		for _, sec := range p.byHour {
 			rs.ReplicasByHour = append(rs.ReplicasByHour, round6(sec/3600))
 		}
+		loc := e.w.Locations[site.Loc]
+		rs.Lat, rs.Lon = loc.Lat, loc.Lon
+		win := e.w.Run.Window.Seconds()
+		for h, busySec := range p.busyHr {
+			span := math.Min(3600, win-float64(h)*3600)
+			capSec := float64(p.n) * span
+			if p.byHour != nil {
+				capSec = p.byHour[h]
+			}
+			u := 0.0
+			if capSec > 0 {
+				u = busySec / capSec
+			}
+			rs.UtilizationByHour = append(rs.UtilizationByHour, round6(u))
+			qp := 0.0
+			if hh := pm.queueByHour[h]; hh != nil && hh.Count() > 0 {
+				qp = round6(hh.Quantile(0.95))
+			}
+			rs.QueueP95MsByHour = append(rs.QueueP95MsByHour, qp)
+		}
 		out.CostSavedPerHourUSD += fixed - cost
 		if windowH > 0 {
 			rs.MeanPowerKW = round6(kwh / windowH)
@@ -294,12 +324,14 @@ func (e *engine) outcome() results.Strategy {
 			Spilled: wm.spilled,
 			TTFTMs:  summary(wm.ttft), TPOTMs: summary(wm.tpot), E2EMs: summary(wm.e2e),
 			ColdStartMisses: wm.coldMisses,
+			TTFTCDFMs:       cdf(wm.ttft, 1), E2ECDFMs: cdf(wm.e2e, 1),
 		}
 		if wl.Agent {
 			r.Kind = "agent"
 			r.Sessions = &results.Counts{Arrived: wm.sesArrived, Completed: wm.sesCompleted, Dropped: wm.sesDropped, Failed: wm.sesFailed, InFlight: sesLive[wi]}
 			ts := summary(wm.task)
 			r.TaskS = &ts
+			r.TaskCDFS = cdf(wm.task, 1)
 			bd := results.Breakdown{}
 			if n := float64(wm.sesCompleted); n > 0 {
 				bd = results.Breakdown{
@@ -402,6 +434,19 @@ func (e *engine) faultResults() []results.Fault {
 			rf.Workloads = append(rf.Workloads, fw)
 		}
 		out = append(out, rf)
+	}
+	return out
+}
+
+// cdf is the histogram's values at results.CDFQuantiles, times scale; nil
+// when it is empty.
+func cdf(h *metrics.Histogram, scale float64) []float64 {
+	if h.Count() == 0 {
+		return nil
+	}
+	out := make([]float64, len(results.CDFQuantiles))
+	for i, q := range results.CDFQuantiles {
+		out[i] = round6(h.Quantile(q) * scale)
 	}
 	return out
 }

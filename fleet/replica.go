@@ -287,6 +287,7 @@ func (e *engine) onStep(ri int32, now sim.Time) {
 	r := &e.reps[ri]
 	if in := clip(r.iterStart, now, e.winStart, e.winEnd); in > 0 {
 		r.busyWin += in
+		e.busyByHour(r, max(r.iterStart, e.winStart), in)
 		r.joulesWin += r.runJ * float64(in) / float64(now-r.iterStart)
 	}
 	k := int32(r.runSteps)

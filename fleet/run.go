@@ -24,6 +24,18 @@ func Run(w *World, parallel int, opts Options) (results.Result, error) {
 		},
 		Strategies: make([]results.Strategy, len(w.Strategies)),
 	}
+	for _, u := range w.Users {
+		loc := w.Locations[u.Loc]
+		ru := results.User{Name: u.Name, Lat: loc.Lat, Lon: loc.Lon}
+		for _, l := range u.Loads {
+			calls := 1.0
+			if wl := &w.Workloads[l.Workload]; wl.Agent && wl.Steps != nil {
+				calls = max(wl.Steps.Mean(), 1)
+			}
+			ru.PeakCallsPerS += l.PeakRatePerS * calls
+		}
+		res.Users = append(res.Users, ru)
+	}
 	if parallel < 1 || opts.OnCall != nil {
 		parallel = 1
 	}

@@ -22,7 +22,24 @@ type Result struct {
 	Run Run `json:"run"`
 	// Strategies holds one entry per placement strategy, in scenario order.
 	Strategies []Strategy `json:"strategies"`
+	// Users are the scenario's user groups, where they are and how much
+	// they send at their peak (for maps in reports).
+	Users []User `json:"users,omitempty"`
 }
+
+// User is one user group.
+type User struct {
+	Name string  `json:"name"`
+	Lat  float64 `json:"lat"`
+	Lon  float64 `json:"lon"`
+	// PeakCallsPerS is the group's model calls per second at its daily peak
+	// (agent sessions count their mean steps), over every workload it sends.
+	PeakCallsPerS float64 `json:"peakCallsPerS"`
+}
+
+// CDFQuantiles are the quantiles at which results report latency
+// distributions (Workload.TTFTCDFMs and friends).
+var CDFQuantiles = []float64{0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999}
 
 // Run describes the simulated window.
 type Run struct {
@@ -163,6 +180,11 @@ type Workload struct {
 	TaskBreakdownS *Breakdown `json:"taskBreakdownS,omitempty"`
 	// SLOs are the workload's objectives and how they fared.
 	SLOs []SLO `json:"slos"`
+	// TTFTCDFMs, E2ECDFMs and TaskCDFS are the latency at each of
+	// CDFQuantiles (ms; task in s), over completed work; absent when none completed.
+	TTFTCDFMs []float64 `json:"ttftCdfMs,omitempty"`
+	E2ECDFMs  []float64 `json:"e2eCdfMs,omitempty"`
+	TaskCDFS  []float64 `json:"taskCdfS,omitempty"`
 	// ColdStartMisses counts calls that missed an SLO and had reached a site
 	// whose replicas were still starting (autoscaling).
 	ColdStartMisses int64 `json:"coldStartMisses,omitempty"`
@@ -229,6 +251,14 @@ type Site struct {
 	FixedCostPerHourUSD float64 `json:"fixedCostPerHourUSD"`
 	// CarbonKg is the site's GPU emissions over the window (when its carbon intensity is given).
 	CarbonKg float64 `json:"carbonKg,omitempty"`
+	// Lat and Lon are the site's coordinates.
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	// UtilizationByHour is the share of replica time spent running
+	// iterations in each hour of the window; QueueP95MsByHour the 95th
+	// percentile of queue wait of the calls that reached the site that hour.
+	UtilizationByHour []float64 `json:"utilizationByHour,omitempty"`
+	QueueP95MsByHour  []float64 `json:"queueP95MsByHour,omitempty"`
 }
 
 // Fault is what one scheduled fault did to a strategy: the work that
