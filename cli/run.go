@@ -28,6 +28,7 @@ type runFlags struct {
 	quiet    bool
 	plan     string
 	planFile *planner.PlanFile
+	progress string
 }
 
 func newRunCommand(v *viper.Viper, streams Streams) *cobra.Command {
@@ -74,6 +75,7 @@ Timing goes to stderr, so stdout is byte-identical for the same scenario and see
 	cmd.Flags().StringVar(&f.out, "out", "", "write the output to FILE atomically instead of stdout")
 	cmd.Flags().StringVar(&f.trace, "trace", "", "stream one CSV row per model call to FILE (atomically; strategies then run one at a time)")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stderr")
+	cmd.Flags().StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (a bar when stderr is a terminal), bar, plain (a line every 5 s, for CI logs) or none")
 	cmd.Flags().StringVar(&f.plan, "plan", "", "run with the replicas of a plan file written by `fleetsim plan` (its scenario unless SCENARIO is given)")
 	_ = v.BindPFlag("output", cmd.Flags().Lookup("output"))
 	_ = v.BindPFlag("parallel", cmd.Flags().Lookup("parallel"))
@@ -113,21 +115,27 @@ func runScenario(name string, seed *uint64, output string, parallel int, f *runF
 			return invalid(fmt.Errorf("%s: %w", f.plan, err))
 		}
 	}
+	mode, err := progressMode(f.progress, f.quiet, streams.Err)
+	if err != nil {
+		return usageError{err: err, use: "fleetsim run [SCENARIO]"}
+	}
+	prog := newProgress(streams.Err, mode, len(w.Strategies))
 	start := time.Now()
 	var res results.Result
 	if f.trace != "" {
 		err = reports.WriteFile(f.trace, func(out io.Writer) error {
 			tw := newTraceWriter(out)
 			var err error
-			res, err = fleet.Run(w, 1, fleet.Options{OnCall: tw.write})
+			res, err = fleet.Run(w, 1, fleet.Options{OnCall: tw.write, OnProgress: prog.update})
 			if err != nil {
 				return err
 			}
 			return tw.flush()
 		})
 	} else {
-		res, err = fleet.Run(w, parallel, fleet.Options{})
+		res, err = fleet.Run(w, parallel, fleet.Options{OnProgress: prog.update})
 	}
+	prog.finish()
 	if err != nil {
 		return err
 	}

@@ -420,12 +420,18 @@ func (e *engine) scheduleArrival(i int) {
 }
 
 func (e *engine) run() {
-	for {
+	for n := uint64(1); ; n++ {
 		ev, ok := e.k.Next()
 		if !ok || ev.At > e.stopAt {
 			break
 		}
 		e.dispatch(ev)
+		if n&(1<<16-1) == 0 && e.opts.OnProgress != nil {
+			e.opts.OnProgress(e.st.Name, float64(ev.At)/float64(e.stopAt), n)
+		}
+	}
+	if e.opts.OnProgress != nil {
+		e.opts.OnProgress(e.st.Name, 1, e.k.Processed())
 	}
 	end := e.k.Now()
 	if end > e.stopAt {

@@ -30,6 +30,10 @@ type Options struct {
 	// OnCall, when set, is called once for every model call that finished or
 	// was dropped, in simulated-time order.
 	OnCall func(*CallRecord)
+	// OnProgress, when set, is called every 65,536 events and at the end
+	// with the strategy, the share of its simulated time done (0..1) and
+	// its events so far. Strategies may call it concurrently.
+	OnProgress func(strategy string, done float64, events uint64)
 }
 
 func (e *engine) trace(cl *call, now sim.Time, dropped bool) {
