@@ -152,7 +152,7 @@ With no command it runs the built-in default scenario (global-agentic).`,
 	root.SetErr(streams.Err)
 	root.SetIn(streams.In)
 	root.AddCommand(run, newValidateCommand(streams), newScenariosCommand(streams),
-		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams))
+		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams), newCheckCommand(streams), newSweepCommand(streams), newReportCommand(streams))
 	return root
 }
 
