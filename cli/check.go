@@ -23,12 +23,13 @@ import (
 )
 
 type checkFlags struct {
-	baseline    string
-	update      bool
-	junit       string
-	seed        uint64
-	listMetrics bool
-	quiet       bool
+	baseline     string
+	update       bool
+	junit        string
+	seed         uint64
+	listMetrics  bool
+	quiet        bool
+	replications int
 }
 
 func newCheckCommand(streams Streams) *cobra.Command {
@@ -71,6 +72,7 @@ The language and the metric names are in docs/check.md.`,
 	cmd.Flags().BoolVar(&f.update, "update-baseline", false, "rewrite the baseline files of --baseline DIR from this run (atomically) instead of comparing")
 	cmd.Flags().StringVar(&f.junit, "junit", "", "write a JUnit XML report to FILE (atomically)")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 0, "seed for every random stream (default: the scenario's spec.run.seed)")
+	cmd.Flags().IntVar(&f.replications, "replications", 1, "simulate each scenario with this many seeds (seed, seed+1, ...) and judge assertions on 95% confidence intervals; baselines use the first")
 	cmd.Flags().BoolVar(&f.listMetrics, "list-metrics", false, "print every metric name and value of each scenario, sorted, and judge nothing")
 	cmd.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stderr but errors")
 	return cmd
@@ -85,6 +87,9 @@ type checkJob struct {
 }
 
 func runCheck(args []string, seed *uint64, f *checkFlags, streams Streams) error {
+	if f.replications < 1 || f.replications > 1000 {
+		return invalid(fmt.Errorf("--replications %d: want 1 to 1000 runs per scenario", f.replications))
+	}
 	tol := check.DefaultTolerances()
 	if f.baseline != "" && !f.update {
 		var err error
@@ -237,6 +242,17 @@ func checkOne(j *checkJob, f *checkFlags, tol check.Tolerances, streams Streams)
 			len(res.Strategies), name, res.Seed, time.Since(start).Seconds())
 	}
 	set := check.Collect(res)
+	sets := []*check.Set{set}
+	for k := 1; k < f.replications && !f.listMetrics; k++ {
+		wk := *w
+		wk.Run.Seed = res.Seed + uint64(k)
+		rk, err := fleet.Run(&wk, runtime.GOMAXPROCS(0), fleet.Options{})
+		if err != nil {
+			err = fmt.Errorf("%s: replication %d: %w", j.arg, k, err)
+			return errorSuite(name, "scenario", err), 0, err
+		}
+		sets = append(sets, check.Collect(rk))
+	}
 	if f.listMetrics {
 		tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "# %s (seed %d)\n", name, res.Seed)
@@ -255,7 +271,14 @@ func checkOne(j *checkJob, f *checkFlags, tol check.Tolerances, streams Streams)
 		t0 := time.Now()
 		src := j.s.Spec.Expect[i]
 		tc := check.TestCase{Name: caseName(i, src), Classname: "fleetsim." + name + ".expect"}
-		out, err := e.Eval(set)
+		var out check.Outcome
+		if len(sets) > 1 {
+			var ci check.CIOutcome
+			ci, err = e.EvalCI(sets)
+			out = ciOutcome(ci)
+		} else {
+			out, err = e.Eval(set)
+		}
 		tc.Time = time.Since(t0)
 		if err != nil {
 			err = exprError(j.s, i, err)
@@ -402,4 +425,18 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// ciOutcome shows an interval outcome as an outcome whose values are the
+// means (the half-widths go in the names, so the line shows both).
+func ciOutcome(ci check.CIOutcome) check.Outcome {
+	out := check.Outcome{Pass: ci.Pass}
+	for _, c := range ci.Cases {
+		oc := check.Case{Strategy: c.Strategy, Pass: c.Pass}
+		for _, iv := range c.Values {
+			oc.Values = append(oc.Values, check.Metric{Name: iv.Name + "(±" + num(iv.HW) + ")", Value: iv.Mean})
+		}
+		out.Cases = append(out.Cases, oc)
+	}
+	return out
 }

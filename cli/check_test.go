@@ -324,3 +324,49 @@ func TestCheckBuiltinAndSeed(t *testing.T) {
 		t.Errorf("want a note on the seed mismatch, got %q", r.stderr)
 	}
 }
+
+// With --replications every metric becomes an interval over the seeds: a
+// metric fixed by the scenario (GPUs, price) has width 0 and keeps its
+// verdict, while a claim that only one seed supports (arrivals of a
+// Poisson process differing by less than one request) no longer holds.
+func TestCheckReplications(t *testing.T) {
+	src, err := os.ReadFile("testdata/check-pass.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(src)
+	s = s[:strings.Index(s, "  expect:")] + `  expect:
+    - big.gpus == 8 and small.gpus == 4
+    - all.chat.p95_ttft_ms < 20s
+    - big.chat.requests_arrived < big.chat.requests_arrived + 0.5
+`
+	path := filepath.Join(t.TempDir(), "rep.yaml")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	one := run(t, "check", "-q", path)
+	if code := ExitCode(one.err); code != ExitOK {
+		t.Fatalf("one seed: exit %d, want 0 (a value is less than itself plus 0.5):\n%s", code, one.stdout)
+	}
+	rep := run(t, "check", "-q", path, "--replications", "4")
+	if code := ExitCode(rep.err); code != ExitFailure {
+		t.Fatalf("4 seeds: exit %d, want 1:\n%s%s", code, rep.stdout, rep.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(rep.stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3:\n%s", len(lines), rep.stdout)
+	}
+	if !strings.HasPrefix(lines[0], "PASS") || !strings.Contains(lines[0], "big.gpus(±0)=8") {
+		t.Errorf("fixed metric: got %q, want a PASS with a zero-width interval", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "PASS") || !strings.Contains(lines[1], "p95_ttft_ms(±") {
+		t.Errorf("TTFT bound: got %q, want a PASS showing the interval", lines[1])
+	}
+	if !strings.HasPrefix(lines[2], "FAIL") {
+		t.Errorf("seed-noise claim: got %q, want FAIL", lines[2])
+	}
+	bad := run(t, "check", path, "--replications", "0")
+	if code := ExitCode(bad.err); code != ExitInvalid {
+		t.Errorf("--replications 0: exit %d, want 2", code)
+	}
+}
