@@ -335,6 +335,11 @@ type Workload struct {
 	SLOs []SLO `yaml:"slos,omitempty" json:"slos,omitempty"`
 	// Retry is the callers' retry policy for failed or slow model calls. Default: 3 attempts, 1s backoff, no timeout.
 	Retry *Retry `yaml:"retry,omitempty" json:"retry,omitempty"`
+	// UsersScale multiplies the load of every user group on this workload
+	// (its peakRatePerS, or a replayed trace's rate), as if there were that
+	// many times the users: the knob a sweep turns to ask "what if this
+	// workload doubles". Default 1.
+	UsersScale float64 `yaml:"usersScale,omitempty" json:"usersScale,omitempty"`
 }
 
 // Trace is a recorded trace that a workload replays: every request (chat)

@@ -612,6 +612,9 @@ func (c *checker) checkWorkloads() {
 				c.add(p+".chat", "not allowed when kind is agent")
 			}
 		}
+		if w.UsersScale < 0 || w.UsersScale > 1e6 || math.IsNaN(w.UsersScale) {
+			c.add(p+".usersScale", "must be in (0, 1e6], got %v", w.UsersScale)
+		}
 		if w.Connection != "" && !slices.Contains(connections, w.Connection) {
 			c.add(p+".connection", "unknown connection %q, want %s", w.Connection, oneOf(connections))
 		}

@@ -5,8 +5,11 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/fleetsim/fleetsim/scenarios"
 )
 
 const testSweep = `apiVersion: fleetsim/v1alpha1
@@ -157,5 +160,45 @@ func TestJobDecodes(t *testing.T) {
 	}
 	if _, err := DecodeJob(append(data, []byte("bogusField: 1\n")...)); err == nil {
 		t.Errorf("an unknown field decoded without error")
+	}
+}
+
+// TestUsersScalePath: the knob "this workload's users times k" is a path
+// like any other, and every point of such a sweep is a valid scenario
+// whose workload carries the swept scale.
+func TestUsersScalePath(t *testing.T) {
+	f, err := Parse("sweep.yaml", []byte(`apiVersion: fleetsim/v1alpha1
+kind: Sweep
+metadata: {name: agent-growth}
+scenario: global-agentic
+parameters:
+  - path: spec.workloads[coding-agent].usersScale
+    values: [0.5, 1, 2, 4]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, ok := scenarios.BuiltinYAML("global-agentic")
+	if !ok {
+		t.Fatal("no global-agentic")
+	}
+	for _, p := range f.Points() {
+		out, err := f.Apply(src, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := scenarios.Parse("point", out)
+		if err != nil {
+			t.Fatalf("point %d: %v", p.Index, err)
+		}
+		for _, w := range s.Spec.Workloads {
+			want := 0.0
+			if w.Name == "coding-agent" {
+				want, _ = strconv.ParseFloat(p.Values[0], 64)
+			}
+			if w.UsersScale != want {
+				t.Errorf("point %d: %s.usersScale = %v, want %v", p.Index, w.Name, w.UsersScale, want)
+			}
+		}
 	}
 }

@@ -433,7 +433,7 @@ func (b *builder) autoscale(a *scenarios.Autoscale, weightBytes float64, path st
 // trace reads a workload's trace file (relative to the scenario file).
 // A bad row is an error naming the file and line, or with onError skip a
 // note counting the skipped rows.
-func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, path string) {
+func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, scale float64, path string) {
 	p := ts.File
 	if src := b.s.SourcePath(); !filepath.IsAbs(p) && src != "" && !strings.HasPrefix(src, "builtin:") {
 		p = filepath.Join(filepath.Dir(src), p)
@@ -481,6 +481,7 @@ func (b *builder) trace(wl *fleet.Workload, ts *scenarios.Trace, path string) {
 	if ts.RateScale > 0 {
 		wl.TraceRateScale = ts.RateScale
 	}
+	wl.TraceRateScale *= scale
 	wl.TraceLoop = ts.Loop
 }
 
@@ -624,6 +625,14 @@ func (b *builder) dist(d scenarios.Dist, path string) workloads.Dist {
 	return out
 }
 
+// usersScale is a workload's usersScale, 1 when unset.
+func usersScale(w *scenarios.Workload) float64 {
+	if w.UsersScale > 0 {
+		return w.UsersScale
+	}
+	return 1
+}
+
 func (b *builder) workloadIndex(name string) int {
 	for i, w := range b.s.Spec.Workloads {
 		if w.Name == name {
@@ -650,7 +659,7 @@ func (b *builder) workloads() {
 			wl.Zone = ws.Zone
 		}
 		if ws.Trace != nil {
-			b.trace(&wl, ws.Trace, path+".trace")
+			b.trace(&wl, ws.Trace, usersScale(&ws), path+".trace")
 		}
 		if ws.Chat != nil {
 			wl.Prompt = b.dist(ws.Chat.PromptTokens, path+".chat.promptTokens")
@@ -782,8 +791,9 @@ func (b *builder) users() {
 				u.TraceShares[wi] = l.ShareOrDefault()
 				continue
 			}
-			u.Loads = append(u.Loads, fleet.Load{Workload: wi, PeakRatePerS: l.PeakRatePerS, Arrivals: workloads.Arrivals{
-				PeakRatePerS: l.PeakRatePerS, Curve: curve, StartLocalHour: startLocal,
+			rate := l.PeakRatePerS * usersScale(&b.s.Spec.Workloads[wi])
+			u.Loads = append(u.Loads, fleet.Load{Workload: wi, PeakRatePerS: rate, Arrivals: workloads.Arrivals{
+				PeakRatePerS: rate, Curve: curve, StartLocalHour: startLocal,
 			}})
 		}
 		b.w.Users = append(b.w.Users, u)
