@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"sort"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -302,21 +303,31 @@ func breakdownPlot(r results.Result, wi int) ([]byte, error) {
 
 // headlineP95 is the p95 that decides a workload, in seconds: task time
 // for agents, request end-to-end time for chat.
-func headlineP95(s *results.Strategy, wi int) (float64, bool) {
+func headlineP95(s *results.Strategy, wi int) (float64, bool) { return headlineQ(s, wi, 95) }
+
+// headlineQ is the headline latency's p95 or p99 (q) in seconds: agent
+// task time or request end-to-end.
+func headlineQ(s *results.Strategy, wi int, q int) (float64, bool) {
 	if wi >= len(s.Workloads) {
 		return 0, false
 	}
 	w := &s.Workloads[wi]
+	pick := func(p95, p99 float64) float64 {
+		if q == 99 {
+			return p99
+		}
+		return p95
+	}
 	if w.Kind == "agent" {
 		if w.TaskS == nil || w.TaskS.Count == 0 {
 			return 0, false
 		}
-		return w.TaskS.P95, true
+		return pick(w.TaskS.P95, w.TaskS.P99), true
 	}
 	if w.E2EMs.Count == 0 {
 		return 0, false
 	}
-	return w.E2EMs.P95 / 1000, true
+	return pick(w.E2EMs.P95, w.E2EMs.P99) / 1000, true
 }
 
 func headlineName(w results.Workload) string {
@@ -326,26 +337,64 @@ func headlineName(w results.Workload) string {
 	return "request e2e"
 }
 
-// costPlot places each strategy at (total cost per hour, p95), labelled.
+// costPlot places each strategy at (total cost per hour, p95) as a filled
+// dot and at (cost, p99) as a ring joined to it, labelled, and draws the
+// cost-p95 Pareto frontier: the strategies no other strategy beats on both
+// cost and p95.
 func costPlot(r results.Result, wi int) ([]byte, error) {
 	p := plot.New()
 	wl := r.Strategies[0].Workloads[wi]
-	p.Title.Text = wl.Name + ": total cost versus " + headlineName(wl) + " p95"
+	p.Title.Text = wl.Name + ": total cost versus " + headlineName(wl) + " p95 and p99"
 	p.X.Label.Text = "total cost ($/hour: GPU + energy + egress)"
-	p.Y.Label.Text = headlineName(wl) + " p95 (s)"
+	p.Y.Label.Text = headlineName(wl) + " p95 (dot), p99 (ring) (s)"
 	p.Add(plotter.NewGrid())
-	var xys plotter.XYs
+	var xys, tails plotter.XYs
 	var labels []string
 	var colors []color.Color
 	for si := range r.Strategies {
 		s := &r.Strategies[si]
-		v, ok := headlineP95(s, wi)
+		v, ok := headlineQ(s, wi, 95)
 		if !ok {
 			continue
 		}
 		xys = append(xys, plotter.XY{X: s.TotalCostPerHourUSD, Y: v})
+		v99, _ := headlineQ(s, wi, 99)
+		tails = append(tails, plotter.XY{X: s.TotalCostPerHourUSD, Y: v99})
 		labels = append(labels, s.Name)
 		colors = append(colors, paletteColor(si))
+	}
+	if fr := paretoFrontier(xys); len(fr) > 1 {
+		var pts plotter.XYs
+		for k, i := range fr {
+			if k > 0 { // a step: the next cheaper-but-slower point's cost, then down
+				pts = append(pts, plotter.XY{X: xys[i].X, Y: xys[fr[k-1]].Y})
+			}
+			pts = append(pts, xys[i])
+		}
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		ln.Color = color.Gray{Y: 120}
+		ln.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(ln)
+		p.Legend.Add("cost-p95 frontier", ln)
+		p.Legend.Top = true
+	}
+	for i := range xys {
+		seg, err := plotter.NewLine(plotter.XYs{xys[i], tails[i]})
+		if err != nil {
+			return nil, err
+		}
+		seg.Color = colors[i]
+		p.Add(seg)
+	}
+	ring, err := plotter.NewScatter(tails)
+	if err != nil {
+		return nil, err
+	}
+	ring.GlyphStyleFunc = func(i int) draw.GlyphStyle {
+		return draw.GlyphStyle{Color: colors[i], Radius: vg.Points(4), Shape: draw.RingGlyph{}}
 	}
 	sc, err := plotter.NewScatter(xys)
 	if err != nil {
@@ -359,13 +408,38 @@ func costPlot(r results.Result, wi int) ([]byte, error) {
 		return nil, err
 	}
 	lb.Offset = vg.Point{X: vg.Points(6), Y: vg.Points(-3)}
-	p.Add(sc, lb)
+	p.Add(ring, sc, lb)
 	// Room for the labels: pad both axes and start them at zero, so that
 	// distances from the origin read as ratios.
 	p.X.Min, p.Y.Min = 0, 0
 	p.X.Max = padMax(xys, func(xy plotter.XY) float64 { return xy.X }, 1.35)
-	p.Y.Max = padMax(xys, func(xy plotter.XY) float64 { return xy.Y }, 1.15)
+	p.Y.Max = padMax(append(append(plotter.XYs(nil), xys...), tails...), func(xy plotter.XY) float64 { return xy.Y }, 1.15)
 	return render(p, plotWidth, plotHeight)
+}
+
+// paretoFrontier returns the indices of the points that no other point
+// beats on both coordinates (lower X and lower Y are better; a point
+// equal to another on both counts once, the first), in increasing X.
+func paretoFrontier(xys plotter.XYs) []int {
+	idx := make([]int, len(xys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		if xys[idx[a]].X != xys[idx[b]].X {
+			return xys[idx[a]].X < xys[idx[b]].X
+		}
+		return xys[idx[a]].Y < xys[idx[b]].Y
+	})
+	var out []int
+	best := math.Inf(1)
+	for _, i := range idx {
+		if xys[i].Y < best {
+			out = append(out, i)
+			best = xys[i].Y
+		}
+	}
+	return out
 }
 
 func padMax(xys plotter.XYs, f func(plotter.XY) float64, k float64) float64 {

@@ -2,10 +2,13 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"gonum.org/v1/plot/cmpimg"
 	"runtime"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 // goldenPlots are one figure of each kind, from the regional-outage
@@ -157,4 +160,29 @@ func TestSlug(t *testing.T) {
 func equalSVG(a, b []byte) bool {
 	ok, err := cmpimg.Equal("svg", a, b)
 	return err == nil && ok
+}
+
+// TestParetoFrontier: hand-made points; a point is on the frontier when no
+// other is cheaper and faster at once.
+func TestParetoFrontier(t *testing.T) {
+	tests := []struct {
+		name string
+		xys  plotter.XYs
+		want []int
+	}{
+		{"one", plotter.XYs{{X: 1, Y: 1}}, []int{0}},
+		// 0 is beaten by 1 (cheaper and faster); 2 is slower but cheapest.
+		{"dominated", plotter.XYs{{X: 5, Y: 5}, {X: 4, Y: 3}, {X: 1, Y: 9}}, []int{2, 1}},
+		// Same cost: only the faster counts; equal points count once.
+		{"ties", plotter.XYs{{X: 2, Y: 4}, {X: 2, Y: 3}, {X: 2, Y: 3}, {X: 6, Y: 1}}, []int{1, 3}},
+		{"all on it", plotter.XYs{{X: 3, Y: 1}, {X: 2, Y: 2}, {X: 1, Y: 3}}, []int{2, 1, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := paretoFrontier(tt.xys)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
