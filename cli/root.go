@@ -60,6 +60,11 @@ func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	// A command that runs another one (gpu sample) exits with its code.
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
 	var ie invalidError
 	var ue usageError
 	var fe infeasibleError
@@ -152,7 +157,8 @@ With no command it runs the built-in default scenario (global-agentic).`,
 	root.SetErr(streams.Err)
 	root.SetIn(streams.In)
 	root.AddCommand(run, newValidateCommand(streams), newScenariosCommand(streams),
-		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams), newCheckCommand(streams), newSweepCommand(streams), newReportCommand(streams))
+		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams), newCheckCommand(streams), newSweepCommand(streams), newReportCommand(streams),
+		newGPUCommand(streams), newEmulateCommand(streams))
 	return root
 }
 
