@@ -169,3 +169,41 @@ func optBool(v *bool) string {
 	}
 	return "off"
 }
+
+// benchSampler samples every GPU in the background while gpu bench runs.
+type benchSampler struct {
+	s      *gpu.Sampler
+	start  time.Time
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startBenchSampling starts sampling NVML every interval; it fails when
+// NVML is not available.
+func startBenchSampling(interval time.Duration) (*benchSampler, error) {
+	s, err := gpu.NewSampler(openNVML())
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &benchSampler{s: s, start: time.Now(), cancel: cancel, done: make(chan struct{})}
+	ticker := time.NewTicker(interval)
+	go func() {
+		defer ticker.Stop()
+		s.Run(ctx, ticker.C, time.Now)
+		close(b.done)
+	}()
+	return b, nil
+}
+
+// since is the time of t on the series' clock (seconds from the first sample).
+func (b *benchSampler) since(t time.Time) float64 { return t.Sub(b.start).Seconds() }
+
+// stop ends sampling and returns the series.
+func (b *benchSampler) stop() []gpu.Series {
+	b.cancel()
+	<-b.done
+	series := b.s.Series()
+	_ = b.s.Close()
+	return series
+}

@@ -5,8 +5,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/fleetsim/fleetsim/gpu"
 	"github.com/fleetsim/fleetsim/loadgen"
 	"github.com/fleetsim/fleetsim/measurements"
 	"github.com/fleetsim/fleetsim/reports"
@@ -33,6 +37,8 @@ type gpuBenchFlags struct {
 	duration, timeout            time.Duration
 	seed                         uint64
 	out, requestsOut             string
+	nvml, nvmlOut                string
+	nvmlInterval                 time.Duration
 }
 
 // newGPUBenchCommand is fleetsim gpu bench.
@@ -79,6 +85,9 @@ Exit status 1 when every request failed, 2 for bad flags or unknown ids.`,
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the Poisson arrival times")
 	fl.StringVarP(&f.out, "out", "o", "", "write the measurement CSV (one server row per point) here")
 	fl.StringVar(&f.requestsOut, "requests-out", "", "write every request as CSV here")
+	fl.StringVar(&f.nvml, "nvml", "auto", "sample the GPUs with NVML during the run: auto (when --url is on this machine and NVML is there), on (required) or off")
+	fl.DurationVar(&f.nvmlInterval, "nvml-interval", 100*time.Millisecond, "NVML sampling interval")
+	fl.StringVar(&f.nvmlOut, "nvml-out", "", "write the NVML time series here (.csv, or .json with the summary)")
 	return cmd
 }
 
@@ -155,9 +164,48 @@ func runGPUBench(cmd *cobra.Command, streams Streams, f gpuBenchFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
+	samp, err := benchSampling(f, streams)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(streams.Err, "benchmarking %s (%s, isl %d, osl %d)\n", cfg.Endpoint(), cfg.Model, cfg.ISL, cfg.OSL)
-	results, sweepErr := loadgen.Sweep(ctx, cfg, f.concurrency, f.rates)
+	// One point at a time, so each one's GPU samples can be told apart.
+	var results []*loadgen.Result
+	var windows [][2]float64
+	var sweepErr error
+	points := len(f.concurrency) + len(f.rates)
+	for i := 0; i < points && sweepErr == nil; i++ {
+		var conc []int
+		var rates []float64
+		if i < len(f.concurrency) {
+			conc = f.concurrency[i : i+1]
+		} else {
+			rates = f.rates[i-len(f.concurrency) : i-len(f.concurrency)+1]
+		}
+		t0 := time.Now()
+		var rs []*loadgen.Result
+		rs, sweepErr = loadgen.Sweep(ctx, cfg, conc, rates)
+		if samp != nil {
+			for range rs {
+				windows = append(windows, [2]float64{samp.since(t0), samp.since(time.Now())})
+			}
+		}
+		results = append(results, rs...)
+	}
 	printBench(streams.Out, results)
+	if samp != nil {
+		series := samp.stop()
+		printBenchPower(streams.Out, results, series, windows)
+		if f.nvmlOut != "" {
+			write := func(w io.Writer) error { return gpu.WriteCSV(w, series) }
+			if strings.EqualFold(filepath.Ext(f.nvmlOut), ".json") {
+				write = func(w io.Writer) error { return gpu.WriteJSON(w, f.nvmlInterval.Seconds(), series) }
+			}
+			if err := reports.WriteFile(f.nvmlOut, write); err != nil {
+				return err
+			}
+		}
+	}
 
 	if f.requestsOut != "" && len(results) > 0 {
 		if err := reports.WriteFile(f.requestsOut, func(w io.Writer) error { return loadgen.WriteRequestsCSV(w, results) }); err != nil {
@@ -191,6 +239,105 @@ func runGPUBench(cmd *cobra.Command, streams Streams, f gpuBenchFlags) error {
 		return fmt.Errorf("all %d requests failed: %s", sent, loadgen.Summary{Errors: failed}.ErrorString())
 	}
 	return nil
+}
+
+// benchSampling starts NVML sampling as --nvml asks: off, on (an error
+// when NVML is not there) or auto (only for a server on this machine, and
+// only when NVML is there). nil means no sampling.
+func benchSampling(f gpuBenchFlags, streams Streams) (*benchSampler, error) {
+	switch f.nvml {
+	case "off":
+		return nil, nil
+	case "on", "auto":
+	default:
+		return nil, usageError{err: fmt.Errorf("--nvml %q: want auto, on or off", f.nvml), use: "fleetsim gpu bench"}
+	}
+	if f.nvmlInterval <= 0 {
+		return nil, usageError{err: fmt.Errorf("--nvml-interval %v: must be > 0", f.nvmlInterval), use: "fleetsim gpu bench"}
+	}
+	if f.nvml == "auto" && !loopbackURL(f.url) {
+		return nil, nil
+	}
+	s, err := startBenchSampling(f.nvmlInterval)
+	if err != nil {
+		if f.nvml == "on" {
+			return nil, err
+		}
+		fmt.Fprintf(streams.Err, "not sampling GPUs: %v\n", err)
+		return nil, nil
+	}
+	return s, nil
+}
+
+// loopbackURL says whether u's host is this machine.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// printBenchPower writes, per load point, the GPUs' power and energy over
+// the point's window (all GPUs summed) and output tokens per joule.
+func printBenchPower(w io.Writer, results []*loadgen.Result, series []gpu.Series, windows [][2]float64) {
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("point", "GPUs", "mean power W", "peak power W", "energy J", "energy from", "mean GPU util %", "out tok/J")
+	for i, r := range results {
+		var mean, peak, energy, util float64
+		nUtil, nGPU := 0, 0
+		from := ""
+		for _, se := range series {
+			sum := gpu.Summarize(window(se, windows[i][0], windows[i][1]))
+			if sum.MeanPowerW == nil {
+				continue
+			}
+			nGPU++
+			mean += *sum.MeanPowerW
+			if sum.PeakPowerW != nil {
+				peak += *sum.PeakPowerW
+			}
+			if sum.EnergyJ != nil {
+				energy += *sum.EnergyJ
+				from = sum.EnergySource
+			}
+			if sum.MeanGPUUtilPct != nil {
+				util += *sum.MeanGPUUtilPct
+				nUtil++
+			}
+		}
+		if nGPU == 0 {
+			_ = t.Append(r.Config.Label(), "0", "–", "–", "–", "–", "–", "–")
+			continue
+		}
+		utilS, perJ := "–", "–"
+		if nUtil > 0 {
+			utilS = fmt.Sprintf("%.1f", util/float64(nUtil))
+		}
+		if energy > 0 {
+			perJ = fmt.Sprintf("%.2f", float64(r.Summary.OutputTokens)/energy)
+		}
+		_ = t.Append(r.Config.Label(), fmt.Sprint(nGPU), fmt.Sprintf("%.1f", mean), fmt.Sprintf("%.1f", peak),
+			fmt.Sprintf("%.1f", energy), from, utilS, perJ)
+	}
+	_ = t.Render()
+}
+
+// window is the part of a GPU's series between t0 and t1 (seconds).
+func window(s gpu.Series, t0, t1 float64) gpu.Series {
+	out := s
+	out.Samples = nil
+	for _, x := range s.Samples {
+		if x.TimeS >= t0 && x.TimeS <= t1 {
+			out.Samples = append(out.Samples, x)
+		}
+	}
+	return out
 }
 
 // printBench writes one table row per load point.
