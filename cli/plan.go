@@ -155,6 +155,9 @@ func planScenario(name string, f *planFlags, streams Streams) error {
 	if f.out != "" {
 		pf := planner.PlanFile{APIVersion: scenarios.APIVersion, Kind: planner.PlanKind,
 			Metadata: planner.PlanMetadata{Name: w.Name + "-plan", Scenario: name, Headroom: f.headroom}}
+		if f.survive {
+			pf.Metadata.Survive = "oneSiteDown"
+		}
 		for _, p := range plans {
 			pf.Strategies = append(pf.Strategies, planner.Planned(p.prob, p.res))
 		}

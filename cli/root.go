@@ -158,7 +158,7 @@ With no command it runs the built-in default scenario (global-agentic).`,
 	root.SetIn(streams.In)
 	root.AddCommand(run, newValidateCommand(streams), newScenariosCommand(streams),
 		newRTTCommand(streams), newSchemaCommand(streams), newCalibrateCommand(streams), newPredictCommand(streams), newPlanCommand(streams), newCheckCommand(streams), newSweepCommand(streams), newReportCommand(streams),
-		newGPUCommand(streams), newEmulateCommand(streams))
+		newGPUCommand(streams), newEmulateCommand(streams), newValidatePlanCommand(streams))
 	return root
 }
 

@@ -30,6 +30,9 @@ type PlanMetadata struct {
 	Name     string  `yaml:"name"`
 	Scenario string  `yaml:"scenario"`
 	Headroom float64 `yaml:"headroom"`
+	// Survive is oneSiteDown when the plan was made to meet its SLOs with
+	// any one site down (plan --survive); empty otherwise.
+	Survive string `yaml:"survive,omitempty"`
 }
 
 // PlannedStrategy is one strategy's plan.

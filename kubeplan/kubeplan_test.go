@@ -1,0 +1,209 @@
+package kubeplan
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/fleetsim/fleetsim/planner"
+	"github.com/fleetsim/fleetsim/scenarios"
+)
+
+func builtin(t *testing.T, name string) *scenarios.Scenario {
+	t.Helper()
+	src, ok := scenarios.BuiltinYAML(name)
+	if !ok {
+		t.Fatalf("no built-in %s", name)
+	}
+	s, err := scenarios.Parse(name, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestTopologyNodes: one Node per pool node, with the pool's GPU count,
+// for every cluster of the scenario; names are distinct DNS labels.
+func TestTopologyNodes(t *testing.T) {
+	s := builtin(t, "global-agentic")
+	topo, err := NewTopology(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNodes, wantGPUs := 0, map[string]int{}
+	nClusters := 0
+	for _, r := range s.Spec.Regions {
+		for _, c := range r.Clusters {
+			nClusters++
+			for _, p := range c.GPUPools {
+				per := p.GPUsPerNode
+				if per == 0 {
+					per = 8
+				}
+				wantNodes += p.Count
+				wantGPUs[p.GPU] += p.Count * per
+			}
+		}
+	}
+	if len(topo.Clusters) != nClusters {
+		t.Fatalf("got %d clusters, want %d", len(topo.Clusters), nClusters)
+	}
+	seen := map[string]bool{}
+	gotGPUs := map[string]int{}
+	for _, c := range topo.Clusters {
+		for _, n := range c.Nodes {
+			if seen[n.Name] || len(n.Name) > 63 || strings.Trim(n.Name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+				t.Errorf("node name %q: duplicate or not a DNS label", n.Name)
+			}
+			seen[n.Name] = true
+			gotGPUs[n.GPU] += n.GPUs
+			obj := NodeObject(n)
+			if obj.Labels[LabelRegion] != c.Region || obj.Labels[LabelGPU] != n.GPU || obj.Labels[LabelZone] != c.ID() {
+				t.Errorf("node %s labels %v", n.Name, obj.Labels)
+			}
+			if q := obj.Status.Allocatable[ResourceGPU]; q.Value() != int64(n.GPUs) {
+				t.Errorf("node %s: allocatable GPUs %v, want %d", n.Name, q.Value(), n.GPUs)
+			}
+		}
+	}
+	if len(seen) != wantNodes {
+		t.Errorf("got %d nodes, want %d", len(seen), wantNodes)
+	}
+	for g, n := range wantGPUs {
+		if gotGPUs[g] != n {
+			t.Errorf("%s: %d GPUs on nodes, want %d", g, gotGPUs[g], n)
+		}
+	}
+}
+
+// TestGroupsSplit: a site's replicas fill its clusters with the GPU type
+// in order; the last takes the rest, so an over-full plan is not cut.
+func TestGroupsSplit(t *testing.T) {
+	topo := &Topology{Clusters: []Cluster{
+		{Region: "a", Name: "c1", Nodes: []Node{{GPU: "h100", GPUs: 8}}},
+		{Region: "a", Name: "c2", Nodes: []Node{{GPU: "l4", GPUs: 8}}},
+		{Region: "a", Name: "c3", Nodes: []Node{{GPU: "h100", GPUs: 8}, {GPU: "h100", GPUs: 8}}},
+		{Region: "b", Name: "c1", Nodes: []Node{{GPU: "h100", GPUs: 8}}},
+	}}
+	ps := planner.PlannedStrategy{Name: "s", Deployments: []planner.PlannedDeployment{
+		{Model: "m", GPU: "h100", TensorParallel: 2, Replicas: map[string]int{"a": 11, "b": 1}},
+	}}
+	gs, err := topo.Groups(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c1 holds 8/2 = 4 replicas; c3 (the last h100 cluster of a) the other 7.
+	want := map[string]int{"a-c1": 4, "a-c3": 7, "b-c1": 1}
+	if len(gs) != len(want) {
+		t.Fatalf("got %+v, want %v", gs, want)
+	}
+	for _, g := range gs {
+		if want[g.Cluster] != g.Replicas || g.TP != 2 {
+			t.Errorf("%s: %d replicas (tp %d), want %d", g.Cluster, g.Replicas, g.TP, want[g.Cluster])
+		}
+	}
+	ps.Deployments[0].Replicas = map[string]int{"b": 1, "nowhere": 1}
+	if _, err := topo.Groups(ps); err == nil || !strings.Contains(err.Error(), "site nowhere has no cluster with h100") {
+		t.Errorf("unknown site: got %v", err)
+	}
+}
+
+// TestObjectsAffinity: a group's pods request TP GPUs and are confined to
+// the group's site, cluster and GPU type; failover pods to other sites.
+func TestObjectsAffinity(t *testing.T) {
+	g := Group{Strategy: "edge", Site: "eu-west", Cluster: "eu-west-c1", Model: "llama-3.1-8b", GPU: "h100", TP: 4, Replicas: 3}
+	d, pdb := Objects("ns", g, "eu")
+	if *d.Spec.Replicas != 3 || pdb.Spec.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("replicas %d, pdb %v", *d.Spec.Replicas, pdb.Spec.MaxUnavailable)
+	}
+	q := d.Spec.Template.Spec.Containers[0].Resources.Requests[ResourceGPU]
+	if q.Value() != 4 {
+		t.Errorf("GPU request %v, want 4", q.Value())
+	}
+	req := d.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions
+	got := map[string]string{}
+	for _, r := range req {
+		got[r.Key] = string(r.Operator) + " " + strings.Join(r.Values, ",")
+	}
+	for k, v := range map[string]string{LabelRegion: "In eu-west", LabelZone: "In eu-west-c1", LabelGPU: "In h100", LabelResidency: "In eu"} {
+		if got[k] != v {
+			t.Errorf("affinity %s: got %q, want %q", k, got[k], v)
+		}
+	}
+	if !metav1HasSelector(d.Spec.Selector.MatchLabels, d.Spec.Template.Labels) {
+		t.Error("the selector does not select the template's pods")
+	}
+	fo := FailoverObjects("ns", g, "us-east-c1", "", 2)
+	fe := fo.Spec.Template.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions
+	if fe[0].Key != LabelRegion || fe[0].Operator != corev1.NodeSelectorOpNotIn || fe[0].Values[0] != "eu-west" || *fo.Spec.Replicas != 2 {
+		t.Errorf("failover affinity %+v", fe)
+	}
+}
+
+func metav1HasSelector(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return len(sel) > 0
+}
+
+// TestAgent: registered nodes get a lease and stay Ready; a Pending pod
+// bound to one of them becomes Running; one bound elsewhere is left alone.
+func TestAgent(t *testing.T) {
+	cs := fake.NewSimpleClientset()
+	a := NewAgent(cs)
+	a.Poll = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := a.Register(ctx, []Node{{Name: "n1", Region: "r", GPU: "h100", GPUs: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, "n1", metav1.GetOptions{}); err != nil {
+		t.Errorf("lease: %v", err)
+	}
+	for _, p := range []*corev1.Pod{
+		{ObjectMeta: metav1.ObjectMeta{Name: "mine", Namespace: "x"}, Spec: corev1.PodSpec{NodeName: "n1", Containers: []corev1.Container{{Name: "c"}}}, Status: corev1.PodStatus{Phase: corev1.PodPending}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: "x"}, Spec: corev1.PodSpec{NodeName: "n2"}, Status: corev1.PodStatus{Phase: corev1.PodPending}},
+	} {
+		if _, err := cs.CoreV1().Pods("x").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go a.Run(ctx)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, _ := cs.CoreV1().Pods("x").Get(ctx, "mine", metav1.GetOptions{})
+		if p.Status.Phase == corev1.PodRunning {
+			if p.Status.PodIP == "" || len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Running == nil {
+				t.Errorf("running pod status incomplete: %+v", p.Status)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bound pod did not become Running")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p, _ := cs.CoreV1().Pods("x").Get(ctx, "other", metav1.GetOptions{}); p.Status.Phase != corev1.PodPending {
+		t.Errorf("a pod on a node the agent does not serve became %s", p.Status.Phase)
+	}
+}
+
+// TestDNSName: long names stay distinct and valid.
+func TestDNSName(t *testing.T) {
+	a := dnsName(strings.Repeat("x", 70) + "-a")
+	b := dnsName(strings.Repeat("x", 70) + "-b")
+	if a == b || len(a) > 63 || len(b) > 63 {
+		t.Errorf("got %q and %q", a, b)
+	}
+	if got := dnsName("Llama 3.1_8B--"); got != "llama-3-1-8b" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,161 @@
+package kubeplan
+
+import (
+	"fmt"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Per-node resources besides GPUs: a typical 8-GPU server's CPU and memory
+// are not what limits placement here, so they are generous.
+const (
+	nodeCPU    = "224"
+	nodeMemory = "2Ti"
+	nodePods   = "110"
+)
+
+// NodeObject is the Node a validation registers for n: labels for region,
+// cluster (topology zone), hostname, GPU type and residency zone; capacity
+// and allocatable with nvidia.com/gpu; Ready.
+func NodeObject(n Node) *corev1.Node {
+	res := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse(nodeCPU),
+		corev1.ResourceMemory: resource.MustParse(nodeMemory),
+		corev1.ResourcePods:   resource.MustParse(nodePods),
+		ResourceGPU:           *resource.NewQuantity(int64(n.GPUs), resource.DecimalSI),
+	}
+	labels := map[string]string{
+		LabelRegion: n.Region, LabelZone: n.Cluster, LabelHostname: n.Name, LabelGPU: n.GPU,
+		LabelManaged: ManagedBy, "type": "fleetsim-node",
+	}
+	if n.Residency != "" {
+		labels[LabelResidency] = n.Residency
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: labels},
+		Status: corev1.NodeStatus{
+			Capacity: res, Allocatable: res.DeepCopy(),
+			Phase: corev1.NodeRunning,
+			Conditions: []corev1.NodeCondition{{
+				Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "FleetsimAgentReady",
+				Message: "fleetsim node agent", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(),
+			}},
+			NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "fleetsim-agent", OperatingSystem: "linux", Architecture: "amd64"},
+		},
+	}
+}
+
+// ReplicaImage is the image a replica's pod names. The node agent runs no
+// containers; the image is what a real cluster would run (the emulator).
+const ReplicaImage = "fleetsim:local"
+
+// Objects are the Kubernetes objects of one group of replicas: a
+// Deployment whose pods request TP GPUs each, with required node affinity
+// to the group's site, cluster and GPU type (and residency zone when the
+// site has one), a topology spread over the site's nodes, and a
+// PodDisruptionBudget that keeps all but one replica available.
+func Objects(ns string, g Group, residency string) (*appsv1.Deployment, *policyv1.PodDisruptionBudget) {
+	terms := []corev1.NodeSelectorRequirement{
+		{Key: LabelRegion, Operator: corev1.NodeSelectorOpIn, Values: []string{g.Site}},
+		{Key: LabelZone, Operator: corev1.NodeSelectorOpIn, Values: []string{g.Cluster}},
+		{Key: LabelGPU, Operator: corev1.NodeSelectorOpIn, Values: []string{g.GPU}},
+	}
+	if residency != "" {
+		terms = append(terms, corev1.NodeSelectorRequirement{Key: LabelResidency, Operator: corev1.NodeSelectorOpIn, Values: []string{residency}})
+	}
+	labels := map[string]string{
+		"app.kubernetes.io/name": "fleetsim-replica", LabelManaged: ManagedBy,
+		LabelStrategy: dnsName(g.Strategy), LabelSite: dnsName(g.Site), LabelModel: dnsName(g.Model), LabelRole: "planned",
+		"fleetsim.io/group": g.Name(),
+	}
+	return deployment(ns, g.Name(), labels, g, int32(g.Replicas), terms), pdb(ns, g.Name(), labels)
+}
+
+// FailoverObjects is a Deployment of n displaced replicas of g that may
+// run on any node of cluster, of g's GPU type, outside the failed site
+// (and within residency when given).
+func FailoverObjects(ns string, g Group, cluster, residency string, n int) *appsv1.Deployment {
+	terms := []corev1.NodeSelectorRequirement{
+		{Key: LabelRegion, Operator: corev1.NodeSelectorOpNotIn, Values: []string{g.Site}},
+		{Key: LabelZone, Operator: corev1.NodeSelectorOpIn, Values: []string{cluster}},
+		{Key: LabelGPU, Operator: corev1.NodeSelectorOpIn, Values: []string{g.GPU}},
+	}
+	if residency != "" {
+		terms = append(terms, corev1.NodeSelectorRequirement{Key: LabelResidency, Operator: corev1.NodeSelectorOpIn, Values: []string{residency}})
+	}
+	name := dnsName("failover-" + g.Name() + "-to-" + cluster)
+	labels := map[string]string{
+		"app.kubernetes.io/name": "fleetsim-replica", LabelManaged: ManagedBy,
+		LabelStrategy: dnsName(g.Strategy), LabelSite: dnsName(g.Site), LabelModel: dnsName(g.Model), LabelRole: "failover",
+		"fleetsim.io/group": name,
+	}
+	return deployment(ns, name, labels, g, int32(n), terms)
+}
+
+func deployment(ns, name string, labels map[string]string, g Group, replicas int32, terms []corev1.NodeSelectorRequirement) *appsv1.Deployment {
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"fleetsim.io/group": labels["fleetsim.io/group"]}}
+	gpus := *resource.NewQuantity(int64(g.TP), resource.DecimalSI)
+	zero := int64(0)
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: sel,
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: &zero,
+					Affinity: &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+						RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+							NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: terms}},
+						},
+					}},
+					TopologySpreadConstraints: []corev1.TopologySpreadConstraint{{
+						MaxSkew: 1, TopologyKey: LabelHostname, WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: sel,
+					}},
+					Containers: []corev1.Container{{
+						Name:  "replica",
+						Image: ReplicaImage,
+						Args: []string{"emulate", "--gpu", g.GPU, "--model", g.Model, "--tp", strconv.Itoa(g.TP),
+							"--listen", "0.0.0.0:8000"},
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8000}},
+						Resources: corev1.ResourceRequirements{
+							Requests: corev1.ResourceList{ResourceGPU: gpus, corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+							Limits:   corev1.ResourceList{ResourceGPU: gpus},
+						},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func pdb(ns, name string, labels map[string]string) *policyv1.PodDisruptionBudget {
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: map[string]string{"fleetsim.io/group": labels["fleetsim.io/group"]}},
+		},
+	}
+}
+
+// gpuRequest is a pod's nvidia.com/gpu request summed over its containers.
+func gpuRequest(p *corev1.Pod) int {
+	n := int64(0)
+	for _, c := range p.Spec.Containers {
+		if q, ok := c.Resources.Requests[ResourceGPU]; ok {
+			n += q.Value()
+		}
+	}
+	return int(n)
+}
+
+var _ = fmt.Sprint
