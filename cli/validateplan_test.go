@@ -418,3 +418,61 @@ func TestIntegrationValidatePlanMeasure(t *testing.T) {
 		t.Errorf("median |difference| %.1f%%, want at most 10%%: %+v", med, m.Rows)
 	}
 }
+
+// TestValidatePlanBadInput: every wrong flag or file is exit 2 with a
+// message naming it, before any control plane starts (no binaries needed).
+func TestValidatePlanBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notPlan := filepath.Join(dir, "scenario.yaml")
+	if err := os.WriteFile(notPlan, []byte("apiVersion: fleetsim/v1alpha1\nkind: Scenario\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := "testdata/two-regions.plan.yaml"
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate-plan", "no-such.plan.yaml"}, "no-such.plan.yaml"},
+		{[]string{"validate-plan", notPlan}, "kind must be"},
+		{[]string{"validate-plan", plan, "--backend", "kind"}, "--backend kind"},
+		{[]string{"validate-plan", plan, "--backend", "cloud"}, "want local or kind"},
+		{[]string{"validate-plan", plan, "--control-planes", "two"}, "want per-cluster or shared"},
+		{[]string{"validate-plan", plan, "--strategy", "nope"}, "--strategy nope"},
+		{[]string{"validate-plan", plan, "--fail-site", "mars"}, "--fail-site mars"},
+		{[]string{"validate-plan", plan, "--timeout", "0s"}, "--timeout"},
+		{[]string{"validate-plan", plan, "--measure-scale", "0"}, "--measure-scale"},
+		{[]string{"validate-plan", plan, "minimal"}, "no cluster with h100"},
+		{[]string{"validate-plan", plan, "--output", "xml"}, "--output"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[2:], " "), func(t *testing.T) {
+			r := run(t, tt.args...)
+			if code := ExitCode(r.err); code != ExitInvalid || r.err == nil || !strings.Contains(r.err.Error(), tt.want) {
+				t.Errorf("exit %d, error %v; want 2 and %q", code, r.err, tt.want)
+			}
+		})
+	}
+}
+
+// TestPickFailSites: the default follows the plan's survive requirement.
+func TestPickFailSites(t *testing.T) {
+	used := map[string]bool{"b": true, "a": true}
+	tests := []struct {
+		flag, survive, want string
+	}{
+		{"", "", ""},
+		{"", "oneSiteDown", "a,b"},
+		{"none", "oneSiteDown", ""},
+		{"all", "", "a,b"},
+		{"b", "", "b"},
+	}
+	for _, tt := range tests {
+		got, err := pickFailSites(tt.flag, tt.survive, used)
+		if err != nil || strings.Join(got, ",") != tt.want {
+			t.Errorf("pickFailSites(%q, %q) = %v, %v; want %q", tt.flag, tt.survive, got, err, tt.want)
+		}
+	}
+	if _, err := pickFailSites("c", "", used); err == nil {
+		t.Error("a site without replicas was accepted")
+	}
+}
