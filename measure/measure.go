@@ -112,6 +112,9 @@ type Counts struct {
 	FailedBy map[string]int `json:"failedBy,omitempty"`
 	// Compared is the calls in the window that both runs completed.
 	Compared int `json:"compared"`
+	// Sessions is the agent sessions whose task time is compared: replayed
+	// closed loop, started in the window and completed in both runs.
+	Sessions int `json:"sessions,omitempty"`
 }
 
 // Row is one workload's metric at one percentile.
@@ -119,7 +122,8 @@ type Row struct {
 	Workload   string  `json:"workload"`
 	Metric     string  `json:"metric"`
 	Percentile float64 `json:"percentile"`
-	// Requests is the number of calls the percentiles are over.
+	// Requests is the number of calls the percentiles are over; for
+	// metric "task", the number of agent sessions.
 	Requests    int     `json:"requests"`
 	PredictedMs float64 `json:"predictedMs"`
 	MeasuredMs  float64 `json:"measuredMs"`
@@ -154,9 +158,11 @@ func (o *Options) logf(format string, args ...any) {
 
 // Run simulates the strategy on the scaled scenario, then replays the very
 // calls the simulator issued as real HTTP requests against emulated
-// replicas behind delay proxies, at the simulated issue times, and
-// compares the two runs' TTFT and E2E percentiles per workload (for an
-// agent workload, per model call).
+// replicas behind delay proxies, and compares the two runs' TTFT and E2E
+// percentiles per workload (for an agent workload, per model call, and
+// its task time per session). Chat calls and each agent session's first
+// step are sent at their simulated issue times, later steps closed loop
+// (see nextSend).
 // It returns an error for bad options, a scenario that does not build, a
 // plan that does not apply, an emulator that would pace a different model
 // than the simulator, or ctx ending.
@@ -211,7 +217,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := startPools(&opts, st, ps); err != nil {
 		return nil, err
 	}
-	measured, sendLag, err := replay(ctx, &opts, w, ps, recs)
+	sess := sessionsOf(recs)
+	measured, sendLag, err := replay(ctx, &opts, w, ps, recs, sess)
 	rep.MaxSendLagMs = float64(sendLag) / float64(time.Millisecond)
 	if err != nil {
 		return nil, err
@@ -224,7 +231,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Pools[m.pool].Requests++
 		}
 	}
-	compare(w, rep, recs, measured)
+	compare(w, rep, recs, measured, sess)
 	return rep, nil
 }
 
@@ -295,16 +302,20 @@ func buildWorld(opts *Options) (*fleet.World, *Report, error) {
 		caching = caching || st.Deployments[i].PrefixCaching
 		st.Deployments[i].PrefixCaching = false
 	}
-	agents, traces := false, false
+	agents, traces, remote := false, false, false
 	for _, wl := range w.Workloads {
 		agents = agents || wl.Agent
 		traces = traces || wl.Replays()
+		remote = remote || (wl.Agent && wl.Orchestrator != fleet.AtClient)
 	}
 	if caching && (agents || traces) {
 		rep.Notes = append(rep.Notes, "prefix caching is off in both runs (the emulator has none)")
 	}
 	if agents {
-		rep.Notes = append(rep.Notes, "agent workloads: per model call TTFT and E2E, the calls replayed open loop at their simulated issue times; task time is not compared")
+		rep.Notes = append(rep.Notes, "agent workloads: sessions replayed closed loop (each step sent at the previous step's measured end plus the simulator's tool and orchestration gap); TTFT and E2E per model call, task time per session from its first call to its last answer back at the user")
+		if remote {
+			rep.Notes = append(rep.Notes, "agent workloads orchestrated at the edge or the model: task time leaves out the task's trip from the user to the orchestrator before the first call, in both runs")
+		}
 	}
 	w.Strategies = []fleet.Strategy{st}
 	if len(w.Faults) > 0 {
@@ -371,6 +382,9 @@ type outcome struct {
 	sent bool
 	pool int
 	req  loadgen.Request
+	// sentAt is when the request was sent and doneAt when its stream
+	// ended at the caller ([DONE]), from the start of the real run.
+	sentAt, doneAt time.Duration
 }
 
 // pathKey identifies a delay proxy: calls from one origin location (with
@@ -389,11 +403,20 @@ type path struct {
 	handshake float64
 }
 
-// replay sends every call record that the simulator did not drop at its
-// issue time, through the delay proxy of its user group and pool, and
-// waits for all. It returns what each record measured and the largest
-// send lag.
-func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs []fleet.CallRecord) ([]outcome, time.Duration, error) {
+// prepared is how one call record is sent: its pool, and the request.
+type prepared struct {
+	pool int
+	cfg  loadgen.Config
+}
+
+// replay sends every call record that the simulator did not drop, through
+// the delay proxy of its user group and pool, and waits for all. Chat calls
+// and the first step of each agent session go at their simulated issue
+// times; every later step of a session goes closed loop, at nextSend: the
+// previous step's real completion plus the simulator's gap (tools,
+// orchestration) before the step. It returns what each record measured
+// and the largest send lag.
+func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs []fleet.CallRecord, sess []agentSession) ([]outcome, time.Duration, error) {
 	userIdx := map[string]int{}
 	for i, u := range w.Users {
 		userIdx[u.Name] = i
@@ -443,17 +466,8 @@ func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs 
 		opts.logf("path %s → %s: rtt %.1f ms, handshake %.1f ms, proxy %s", from, ps[k.pool].name, rttMs, hs*1000, pr.Addr())
 		return p, nil
 	}
-	out := make([]outcome, len(recs))
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		maxLag  time.Duration
-		lastLog time.Time
-	)
-	start := time.Now()
-	timer := time.NewTimer(0)
-	<-timer.C
-	defer timer.Stop()
+	// Every path is set up before the clock starts.
+	prep := make([]prepared, len(recs))
 	for i := range recs {
 		rec := &recs[i]
 		if rec.Dropped {
@@ -463,53 +477,123 @@ func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs 
 		wi, ok2 := wlIdx[rec.Workload]
 		pi := poolOf(rec.Replica)
 		if !ok1 || !ok2 || pi < 0 {
-			return nil, maxLag, fmt.Errorf("measure: call of %s/%s at %.3f s: unknown user, workload or replica %d", rec.User, rec.Workload, rec.Issued, rec.Replica)
+			return nil, 0, fmt.Errorf("measure: call of %s/%s at %.3f s: unknown user, workload or replica %d", rec.User, rec.Workload, rec.Issued, rec.Replica)
 		}
 		pa, err := getPath(origin(w, ui, wi, ps[pi].site, pi))
 		if err != nil {
-			return nil, maxLag, fmt.Errorf("measure: %w", err)
+			return nil, 0, fmt.Errorf("measure: %w", err)
 		}
 		// What the simulator adds upstream beyond the proxy's half RTT and
 		// the handshake: jitter, prompt transfer and gateway time.
 		extra := (rec.AtServer - rec.Issued) - pa.rttS/2 - pa.handshake
-		due := start.Add(seconds(rec.Issued))
+		prep[i] = prepared{pool: pi, cfg: loadgen.Config{
+			URL: "http://" + pa.proxy.Addr(), API: loadgen.Completions,
+			ISL: rec.Prompt, OSL: rec.Output, Concurrency: 1, Requests: 1,
+			Timeout: time.Minute,
+			Client:  &http.Client{Transport: extraDelay{base: pa.transport, us: int64(math.Max(extra, 0) * 1e6)}},
+		}}
+	}
+	// chained marks the later steps of closed-loop sessions: the goroutine
+	// of the session's first step sends them.
+	chained := make([]bool, len(recs))
+	first := make([]int, len(recs)) // session index + 1 of a closed session's first step
+	for si, s := range sess {
+		if !s.closed {
+			continue
+		}
+		first[s.calls[0]] = si + 1
+		for _, i := range s.calls[1:] {
+			chained[i] = true
+		}
+	}
+
+	out := make([]outcome, len(recs))
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		maxLag  time.Duration
+		lastLog time.Time
+	)
+	start := time.Now()
+	// wait sleeps until due; it reports false when ctx ended first.
+	wait := func(timer *time.Timer, due time.Time) bool {
 		if d := time.Until(due); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-ctx.Done():
-				wg.Wait()
-				return nil, maxLag, fmt.Errorf("measure: %w", ctx.Err())
+				timer.Stop()
+				return false
 			case <-timer.C:
 			}
 		}
+		mu.Lock()
 		if lag := time.Since(due); lag > maxLag {
 			maxLag = lag
+		}
+		mu.Unlock()
+		return true
+	}
+	// send sends record i now and waits for its stream to end.
+	send := func(i int) {
+		sentAt := time.Since(start)
+		res, err := loadgen.Run(ctx, prep[i].cfg)
+		mu.Lock()
+		defer mu.Unlock()
+		o := &out[i]
+		o.sent, o.pool, o.sentAt = true, prep[i].pool, sentAt
+		switch {
+		case res != nil && len(res.Requests) == 1:
+			o.req = res.Requests[0]
+			o.doneAt = sentAt + o.req.Sent + o.req.E2E
+		case err != nil:
+			o.req = loadgen.Request{Err: loadgen.ErrConnect, Detail: err.Error()}
+		default:
+			o.req = loadgen.Request{Err: loadgen.ErrCanceled}
+		}
+	}
+	timer := time.NewTimer(0)
+	<-timer.C
+	defer timer.Stop()
+	for i := range recs {
+		rec := &recs[i]
+		if rec.Dropped || chained[i] {
+			continue
+		}
+		if !wait(timer, start.Add(seconds(rec.Issued))) {
+			wg.Wait()
+			return nil, maxLag, fmt.Errorf("measure: %w", ctx.Err())
 		}
 		if now := time.Now(); now.Sub(lastLog) >= 5*time.Second {
 			lastLog = now
 			opts.logf("t=%.0f s: sending call %d of %d", rec.Issued, i+1, len(recs))
 		}
-		cfg := loadgen.Config{
-			URL: "http://" + pa.proxy.Addr(), API: loadgen.Completions,
-			ISL: rec.Prompt, OSL: rec.Output, Concurrency: 1, Requests: 1,
-			Timeout: time.Minute,
-			Client:  &http.Client{Transport: extraDelay{base: pa.transport, us: int64(math.Max(extra, 0) * 1e6)}},
-		}
-		out[i].sent, out[i].pool = true, pi
 		wg.Add(1)
+		if si := first[i] - 1; si >= 0 {
+			calls := sess[si].calls
+			go func() {
+				defer wg.Done()
+				t := time.NewTimer(0)
+				<-t.C
+				defer t.Stop()
+				send(calls[0])
+				for k := 1; k < len(calls); k++ {
+					mu.Lock()
+					prev := out[calls[k-1]]
+					mu.Unlock()
+					if !prev.req.OK() {
+						return // the session ends at a failed step
+					}
+					if !wait(t, start.Add(nextSend(prev.doneAt, &recs[calls[k-1]], &recs[calls[k]]))) {
+						return
+					}
+					send(calls[k])
+				}
+			}()
+			continue
+		}
 		go func() {
 			defer wg.Done()
-			res, err := loadgen.Run(ctx, cfg)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case res != nil && len(res.Requests) == 1:
-				out[i].req = res.Requests[0]
-			case err != nil:
-				out[i].req = loadgen.Request{Err: loadgen.ErrConnect, Detail: err.Error()}
-			default:
-				out[i].req = loadgen.Request{Err: loadgen.ErrCanceled}
-			}
+			send(i)
 		}()
 	}
 	wg.Wait()
@@ -559,10 +643,20 @@ func (e extraDelay) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // compare fills the report's counts and rows: per workload, the
 // percentiles of predicted and of measured TTFT and E2E over the calls in
-// the window that both runs completed.
-func compare(w *fleet.World, rep *Report, recs []fleet.CallRecord, out []outcome) {
+// the window that both runs completed, and for an agent workload those of
+// task time over the closed-loop sessions that started in the window and
+// completed in both runs (sessionTask).
+func compare(w *fleet.World, rep *Report, recs []fleet.CallRecord, out []outcome, sess []agentSession) {
 	type pair struct{ pred, meas map[string][]float64 }
 	byWl := map[string]*pair{}
+	get := func(wl string) *pair {
+		p := byWl[wl]
+		if p == nil {
+			p = &pair{pred: map[string][]float64{}, meas: map[string][]float64{}}
+			byWl[wl] = p
+		}
+		return p
+	}
 	rep.Requests.FailedBy = map[string]int{}
 	for i := range recs {
 		rec := &recs[i]
@@ -586,11 +680,7 @@ func compare(w *fleet.World, rep *Report, recs []fleet.CallRecord, out []outcome
 			continue
 		}
 		rep.Requests.Compared++
-		p := byWl[rec.Workload]
-		if p == nil {
-			p = &pair{pred: map[string][]float64{}, meas: map[string][]float64{}}
-			byWl[rec.Workload] = p
-		}
+		p := get(rec.Workload)
 		p.pred[fleet.MetricTTFT] = append(p.pred[fleet.MetricTTFT], rec.TTFTS*1000)
 		p.pred[fleet.MetricE2E] = append(p.pred[fleet.MetricE2E], rec.E2ES*1000)
 		p.meas[fleet.MetricTTFT] = append(p.meas[fleet.MetricTTFT], ms(o.req.TTFT))
@@ -599,14 +689,30 @@ func compare(w *fleet.World, rep *Report, recs []fleet.CallRecord, out []outcome
 	if len(rep.Requests.FailedBy) == 0 {
 		rep.Requests.FailedBy = nil
 	}
+	for _, s := range sess {
+		pred, meas, ok := sessionTask(w, recs, out, s)
+		if !ok {
+			continue
+		}
+		rep.Requests.Sessions++
+		p := get(recs[s.calls[0]].Workload)
+		p.pred[fleet.MetricTask] = append(p.pred[fleet.MetricTask], pred*1000)
+		p.meas[fleet.MetricTask] = append(p.meas[fleet.MetricTask], ms(meas))
+	}
 	// Workloads in scenario order.
 	for _, wl := range w.Workloads {
-		for _, metric := range comparedMetrics {
+		metrics := comparedMetrics
+		if wl.Agent {
+			metrics = append(slices.Clone(metrics), fleet.MetricTask)
+		}
+		for _, metric := range metrics {
 			for _, q := range comparedPercentiles {
 				row := Row{Workload: wl.Name, Metric: metric, Percentile: q}
 				p := byWl[wl.Name]
 				switch {
-				case p == nil:
+				case metric == fleet.MetricTask && (p == nil || len(p.pred[metric]) == 0):
+					row.Skipped = "no session completed in the window"
+				case p == nil || len(p.pred[metric]) == 0:
 					row.Skipped = "no call completed in the window"
 				default:
 					pred := slices.Sorted(slices.Values(p.pred[metric]))
@@ -620,6 +726,46 @@ func compare(w *fleet.World, rep *Report, recs []fleet.CallRecord, out []outcome
 			}
 		}
 	}
+}
+
+// sessionTask returns agent session s's task time as the simulator
+// predicted it (seconds) and as the real run measured it, and whether it
+// is compared: the session is closed loop, started in the window, and
+// every step completed in both runs.
+//
+// Predicted: from the first call's issue to the last call's answer back at
+// the orchestrator (Issued + E2ES), plus the final leg to the user
+// (finalLegS). For orchestrator client this is the simulator's task time
+// exactly (fleet/agent.go: the session starts when its first call is
+// issued and ends when the last answer is back). For orchestrators edge
+// and model the simulator's task time also counts the task's trip from the
+// user to the orchestrator before the first call; the call records do not
+// hold it (it has its own jitter draw), so it is left out of both sides.
+// Measured: from the first step's real send to the last step's real end of
+// stream, plus the same final leg, which the real run does not execute.
+func sessionTask(w *fleet.World, recs []fleet.CallRecord, out []outcome, s agentSession) (float64, time.Duration, bool) {
+	if !s.closed || len(s.calls) == 0 {
+		return 0, 0, false
+	}
+	r0, rn := &recs[s.calls[0]], &recs[s.calls[len(s.calls)-1]]
+	if !r0.Measured {
+		return 0, 0, false
+	}
+	for _, i := range s.calls {
+		if !out[i].sent || !out[i].req.OK() {
+			return 0, 0, false
+		}
+	}
+	ui := slices.IndexFunc(w.Users, func(u fleet.UserGroup) bool { return u.Name == r0.User })
+	wi := slices.IndexFunc(w.Workloads, func(wl fleet.Workload) bool { return wl.Name == r0.Workload })
+	si := slices.IndexFunc(w.Sites, func(st fleet.Site) bool { return st.Name == r0.Site })
+	if ui < 0 || wi < 0 || si < 0 {
+		return 0, 0, false
+	}
+	leg := finalLegS(w, wi, ui, si)
+	pred := doneS(rn) - r0.Issued + leg
+	meas := out[s.calls[len(s.calls)-1]].doneAt - out[s.calls[0]].sentAt + seconds(leg)
+	return pred, meas, true
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -174,7 +174,7 @@ func TestCompare(t *testing.T) {
 		outcome{sent: true, req: loadgen.Request{Err: loadgen.ErrStall}},
 		outcome{})
 	rep := &Report{}
-	compare(w, rep, recs, out)
+	compare(w, rep, recs, out, sessionsOf(recs))
 	wantCounts := Counts{Simulated: 8, DroppedBySim: 1, Sent: 7, OK: 6, Failed: 1, Compared: 5}
 	c := rep.Requests
 	if c.Simulated != wantCounts.Simulated || c.DroppedBySim != wantCounts.DroppedBySim || c.Sent != wantCounts.Sent ||
@@ -188,8 +188,8 @@ func TestCompare(t *testing.T) {
 		{Workload: "chat", Metric: "e2e", Percentile: 50, Requests: 5, PredictedMs: 3000, MeasuredMs: 3300, DiffPct: 10},
 		{Workload: "chat", Metric: "e2e", Percentile: 95, Requests: 5, PredictedMs: 4800, MeasuredMs: 5280, DiffPct: 10},
 	}
-	if len(rep.Rows) != 8 {
-		t.Fatalf("got %d rows, want 8 (4 chat, 4 agent)", len(rep.Rows))
+	if len(rep.Rows) != 10 {
+		t.Fatalf("got %d rows, want 10 (4 chat, 4 agent calls, 2 agent tasks)", len(rep.Rows))
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 	for i, wr := range want {
@@ -199,9 +199,13 @@ func TestCompare(t *testing.T) {
 			t.Errorf("row %d: got %+v, want %+v", i, g, wr)
 		}
 	}
-	for _, g := range rep.Rows[4:] {
-		if g.Workload != "agent" || g.Skipped != "no call completed in the window" {
-			t.Errorf("row of a workload without calls: got %+v, want it skipped", g)
+	for i, g := range rep.Rows[4:] {
+		want := "no call completed in the window"
+		if i >= 4 {
+			want = "no session completed in the window"
+		}
+		if g.Workload != "agent" || g.Skipped != want {
+			t.Errorf("row of a workload without calls: got %+v, want it skipped with %q", g, want)
 		}
 	}
 	if got := rep.MedianAbsDiffPct(); !near(got, 10) {
@@ -220,7 +224,8 @@ func TestCompare(t *testing.T) {
 
 // TestIntegrationMeasuredAgainstPredicted runs the two-site scenario for
 // real (2 s of warm-up and a 20 s window at about 4 requests/s; then on
-// persistent connections at half the load), and the agent scenario. Both runs
+// persistent connections at half the load), and the agent scenario, whose
+// sessions are replayed closed loop and whose task time is compared too. Both runs
 // see the same calls, so the tolerance is about what the real run adds:
 // HTTP and JSON overhead (about 1 ms per token chunk and request,
 // docs/emulate.md), timer overshoot in the proxies and the emulator, and
@@ -238,11 +243,12 @@ func TestIntegrationMeasuredAgainstPredicted(t *testing.T) {
 		scale      float64
 		duration   time.Duration
 		rate       float64 // model calls per second at scale 1
+		sessions   float64 // agent sessions per second at scale 1
 	}{
-		{"per-request connections", "two-sites.yaml", false, 1, 20 * time.Second, 4},
-		{"persistent connections, half the load", "two-sites.yaml", true, 0.5, 10 * time.Second, 4},
-		// One session per second of three steps each.
-		{"agent calls", "agent.yaml", false, 1, 10 * time.Second, 3},
+		{"per-request connections", "two-sites.yaml", false, 1, 20 * time.Second, 4, 0},
+		{"persistent connections, half the load", "two-sites.yaml", true, 0.5, 10 * time.Second, 4, 0},
+		// One session per second of three steps each, closed loop.
+		{"agent sessions", "agent.yaml", false, 1, 10 * time.Second, 3, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -280,6 +286,26 @@ func TestIntegrationMeasuredAgainstPredicted(t *testing.T) {
 			const tolerance = 10.0 // %
 			if got := rep.MedianAbsDiffPct(); !(got <= tolerance) {
 				t.Errorf("median |measured − predicted| over p50 and p95 rows: got %.1f%%, want <= %.0f%%", got, tolerance)
+			}
+			if tc.sessions > 0 {
+				// Task rows at p50 and p95, over at least half the sessions
+				// expected to start in the window (Poisson noise).
+				var task []float64
+				for _, r := range rep.Rows {
+					if r.Metric == fleet.MetricTask && r.Skipped == "" {
+						task = append(task, math.Abs(r.DiffPct))
+					}
+				}
+				if len(task) != 2 {
+					t.Fatalf("got %d task rows with figures, want 2 (p50, p95)", len(task))
+				}
+				if atLeast := int(tc.sessions * tc.scale * tc.duration.Seconds() / 2); c.Sessions < atLeast {
+					t.Errorf("compared %d sessions, want at least %d", c.Sessions, atLeast)
+				}
+				// Median of two values: their mean.
+				if got := (task[0] + task[1]) / 2; !(got <= tolerance) {
+					t.Errorf("median |measured − predicted| over the task rows: got %.1f%%, want <= %.0f%%", got, tolerance)
+				}
 			}
 			if os.Getenv("MEASURE_VERBOSE") != "" {
 				t.Logf("log:\n%s", log.String())

@@ -8,8 +8,9 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// WriteTable writes the report's rows as a table, then one line with the
-// request counts and one per note.
+// WriteTable writes the report's rows as a table (column "calls" counts
+// sessions on task rows), then one line with the request counts and one
+// per note.
 func (r *Report) WriteTable(w io.Writer) error {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
 	t.Header("workload", "metric", "pct", "calls", "predicted ms", "measured ms", "diff %")
@@ -29,8 +30,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	c := r.Requests
-	if _, err := fmt.Fprintf(w, "%s / %s, scale %g, warm-up %gs, window %gs: %d calls simulated (%d dropped), %d sent, %d ok, %d failed, %d compared; send lag ≤ %.1f ms\n",
-		r.Scenario, r.Strategy, r.Scale, r.WarmupS, r.DurationS, c.Simulated, c.DroppedBySim, c.Sent, c.OK, c.Failed, c.Compared, r.MaxSendLagMs); err != nil {
+	sessions := ""
+	if c.Sessions > 0 {
+		sessions = fmt.Sprintf(", %d agent sessions compared", c.Sessions)
+	}
+	if _, err := fmt.Fprintf(w, "%s / %s, scale %g, warm-up %gs, window %gs: %d calls simulated (%d dropped), %d sent, %d ok, %d failed, %d compared%s; send lag ≤ %.1f ms\n",
+		r.Scenario, r.Strategy, r.Scale, r.WarmupS, r.DurationS, c.Simulated, c.DroppedBySim, c.Sent, c.OK, c.Failed, c.Compared, sessions, r.MaxSendLagMs); err != nil {
 		return err
 	}
 	for _, n := range r.Notes {
