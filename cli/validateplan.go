@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/fleetsim/fleetsim/controlplane"
+	"github.com/fleetsim/fleetsim/kindbackend"
 	"github.com/fleetsim/fleetsim/kubeplan"
 	"github.com/fleetsim/fleetsim/measure"
 	"github.com/fleetsim/fleetsim/planner"
@@ -34,6 +35,8 @@ type validatePlanFlags struct {
 	keep, requireFailover, quiet                                 bool
 	timeout, measure                                             time.Duration
 	measureScale                                                 float64
+	kindImage, replicaImage                                      string
+	kindMaxNodes                                                 int
 }
 
 func newValidatePlanCommand(streams Streams) *cobra.Command {
@@ -52,6 +55,11 @@ the plan pays for. With --fail-site it then removes a site's nodes and asks
 the scheduler whether the other clusters can host the displaced replicas.
 Everything it started is stopped and removed at the end, also on Ctrl-C.
 
+With --backend kind it creates kind clusters instead (one worker node per GPU
+node, labelled and advertising nvidia.com/gpu), the replica pods really run
+fleetsim emulate from --replica-image, and a replica counts only when its pod
+is Running and Ready; --fail-site is skipped there (docs/validate-plan.md).
+
 Exit codes: 0 every check passed, 1 a replica was not placed as planned (or,
 with --require-failover, a site's replicas did not fit elsewhere), 2 bad input.`,
 		Args: argsRange(1, 2),
@@ -60,7 +68,10 @@ with --require-failover, a site's replicas did not fit elsewhere), 2 bad input.`
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.backend, "backend", "local", "local (control planes as local processes) or kind")
+	fl.StringVar(&f.backend, "backend", "local", "local (control planes as local processes, a node agent plays the kubelets) or kind (kind clusters whose worker nodes run the replicas; docs/kind.md)")
+	fl.StringVar(&f.kindImage, "kind-image", kindbackend.DefaultNodeImage, "with --backend kind: the kind node image (scripts/kind-node-image.sh builds it)")
+	fl.StringVar(&f.replicaImage, "replica-image", kindbackend.DefaultReplicaImage, "with --backend kind: the image the replica pods run (scripts/build-image.sh builds it)")
+	fl.IntVar(&f.kindMaxNodes, "kind-max-nodes", 12, "with --backend kind: refuse plans whose scenario has more GPU nodes (one kind worker container each) than this")
 	fl.StringVar(&f.controlPlanes, "control-planes", "per-cluster", "per-cluster (one control plane per scenario cluster) or shared (one for all)")
 	fl.StringVar(&f.binDir, "bin-dir", "", "folder with etcd, kube-apiserver, kube-scheduler, kube-controller-manager (default $FLEETSIM_CONTROLPLANE_DIR/bin or .cache/controlplane/bin)")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "use this existing cluster instead of starting control planes (only fleetsim's own nodes and namespaces are touched, and removed)")
@@ -94,9 +105,7 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 		ctx = context.Background()
 	}
 	switch {
-	case f.backend == "kind":
-		return invalid(errors.New("--backend kind: not available yet; use --backend local (the default) or --kubeconfig"))
-	case f.backend != "local":
+	case f.backend != "local" && f.backend != "kind":
 		return invalid(fmt.Errorf("--backend %q: want local or kind", f.backend))
 	case f.controlPlanes != "per-cluster" && f.controlPlanes != "shared":
 		return invalid(fmt.Errorf("--control-planes %q: want per-cluster or shared", f.controlPlanes))
@@ -108,6 +117,10 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 		return invalid(fmt.Errorf("--measure %v: must be > 0", f.measure))
 	case !(f.measureScale > 0) || f.measureScale > 1000:
 		return invalid(fmt.Errorf("--measure-scale %v: must be in (0, 1000]", f.measureScale))
+	case f.backend == "kind" && f.kubeconfig != "":
+		return invalid(errors.New("--backend kind and --kubeconfig: choose one (kind creates its own clusters)"))
+	case f.backend == "kind" && f.kindMaxNodes < 1:
+		return invalid(fmt.Errorf("--kind-max-nodes %d: must be >= 1", f.kindMaxNodes))
 	}
 	data, err := os.ReadFile(args[0])
 	if err != nil {
@@ -164,11 +177,34 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 	if f.quiet {
 		logw = io.Discard
 	}
+	opts := kubeplan.Options{Timeout: f.timeout, Log: logw}
+	if f.backend == "kind" {
+		if err := checkKind(ctx, f, topo); err != nil {
+			return err
+		}
+		if len(failSites) > 0 {
+			fmt.Fprintf(logw, "--backend kind: site failure not checked (sites %s): on real nodes a deleted Node's kubelet registers it again; use --backend local for --fail-site\n", strings.Join(failSites, ", "))
+			failSites = nil
+		}
+		if f.measure > 0 {
+			fmt.Fprintln(logw, "--backend kind: --measure still runs the replicas as in-process emulators on this machine, not the kind pods")
+		}
+		opts.RealNodes = true
+		opts.Image = f.replicaImage
+		// The replica pods are emulators: a few millicores and a little
+		// memory each (fleetsim emulate idles at a few MiB), so that a
+		// kind worker on a 2-core host holds every replica of an 8-GPU node.
+		opts.PodCPU, opts.PodMemory = "10m", "64Mi"
+	}
 
 	// Ctrl-C and SIGTERM cancel the run; the deferred teardown still runs.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	targets, teardown, err := startTargets(ctx, f, topo, logw)
+	start := startTargets
+	if f.backend == "kind" {
+		start = startKindTargets
+	}
+	targets, teardown, err := start(ctx, f, topo, logw)
 	defer func() {
 		if terr := teardown(); terr != nil && err == nil {
 			err = terr
@@ -177,7 +213,7 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 	if err != nil {
 		return err
 	}
-	v, err := kubeplan.NewValidator(topo, targets, kubeplan.Options{Timeout: f.timeout, Log: logw})
+	v, err := kubeplan.NewValidator(topo, targets, opts)
 	if err != nil {
 		return err
 	}

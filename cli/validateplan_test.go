@@ -434,7 +434,12 @@ func TestValidatePlanBadInput(t *testing.T) {
 	}{
 		{[]string{"validate-plan", "no-such.plan.yaml"}, "no-such.plan.yaml"},
 		{[]string{"validate-plan", notPlan}, "kind must be"},
-		{[]string{"validate-plan", plan, "--backend", "kind"}, "--backend kind"},
+		// two-regions has 12 GPU nodes: over a limit of 3, refused before
+		// Docker is asked anything.
+		{[]string{"validate-plan", plan, "--backend", "kind", "--kind-max-nodes", "3"}, "the limit is 3 (--kind-max-nodes raises it)"},
+		{[]string{"validate-plan", plan, "--backend", "kind", "--kind-max-nodes", "0"}, "--kind-max-nodes 0"},
+		{[]string{"validate-plan", plan, "--backend", "kind", "--kubeconfig", "x"}, "choose one"},
+		{[]string{"validate-plan", plan, "--backend", "kind", "--kind-image", "fleetsim/no-such-image:none"}, "--kind-image fleetsim/no-such-image:none: not a local Docker image (scripts/kind-node-image.sh builds it)"},
 		{[]string{"validate-plan", plan, "--backend", "cloud"}, "want local or kind"},
 		{[]string{"validate-plan", plan, "--control-planes", "two"}, "want per-cluster or shared"},
 		{[]string{"validate-plan", plan, "--strategy", "nope"}, "--strategy nope"},

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
@@ -42,6 +43,20 @@ type Options struct {
 	Settle time.Duration
 	// Log receives progress lines; nil: none.
 	Log io.Writer
+	// RealNodes: the topology's node names are real nodes with kubelets
+	// (kind), already labelled and advertising their GPUs. Setup then
+	// starts no node agent and registers nothing, a replica counts as
+	// placed only when its pod is Running and Ready (its container really
+	// started and answers its readiness probe), FailSite is refused, and
+	// RemoveNodes leaves the nodes alone.
+	RealNodes bool
+	// PodCPU and PodMemory are each replica pod's CPU and memory requests
+	// (Kubernetes quantities; defaults "1" and "1Gi", which the registered
+	// nodes' 224 cores and 2 TiB never limit). Real nodes on a small host
+	// need less, e.g. "10m" and "64Mi".
+	PodCPU, PodMemory string
+	// Image is the replica pods' image (default ReplicaImage).
+	Image string
 }
 
 // Validator applies plans' strategies to targets and checks the result.
@@ -74,6 +89,20 @@ func NewValidator(t *Topology, targets []*Target, opt Options) (*Validator, erro
 	if opt.Settle <= 0 {
 		opt.Settle = 2 * time.Second
 	}
+	if opt.PodCPU == "" {
+		opt.PodCPU = "1"
+	}
+	if opt.PodMemory == "" {
+		opt.PodMemory = "1Gi"
+	}
+	if opt.Image == "" {
+		opt.Image = ReplicaImage
+	}
+	for _, q := range []struct{ name, v string }{{"PodCPU", opt.PodCPU}, {"PodMemory", opt.PodMemory}} {
+		if _, err := resource.ParseQuantity(q.v); err != nil {
+			return nil, fmt.Errorf("options: %s %q: %w", q.name, q.v, err)
+		}
+	}
 	v := &Validator{Topo: t, Targets: targets, opt: opt, target: map[string]*Target{}, cluster: map[string]*Cluster{}}
 	for _, tg := range targets {
 		for _, c := range tg.Clusters {
@@ -96,6 +125,14 @@ func NewValidator(t *Topology, targets []*Target, opt Options) (*Validator, erro
 // Setup registers every cluster's nodes with its target and starts the
 // targets' node agents (until ctx ends).
 func (v *Validator) Setup(ctx context.Context) error {
+	if v.opt.RealNodes {
+		n := 0
+		for _, c := range v.Topo.Clusters {
+			n += len(c.Nodes)
+		}
+		v.logf("using %d real nodes in %d clusters on %d control plane(s)", n, len(v.Topo.Clusters), len(v.Targets))
+		return nil
+	}
 	actx, cancel := context.WithCancel(ctx)
 	v.stopAgents = cancel
 	for _, tg := range v.Targets {
@@ -194,6 +231,7 @@ func (v *Validator) Check(ctx context.Context, ps planner.PlannedStrategy) (*Str
 	for _, g := range groups {
 		tg := v.target[g.Cluster]
 		d, pdb := Objects(ns, g, v.residency(g))
+		v.tune(d)
 		if _, err := tg.CS.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 			return nil, fmt.Errorf("%s: deployment %s: %w", tg.Name, d.Name, err)
 		}
@@ -290,6 +328,11 @@ func (v *Validator) observe(ctx context.Context, tg *Target, ns string, g Group,
 		}
 		live++
 		parts = append(parts, p.Name+"/"+string(p.Status.Phase)+"/"+p.Spec.NodeName)
+		if p.Status.Phase == corev1.PodRunning && v.opt.RealNodes && !podReady(p) {
+			gr.Pending = append(gr.Pending, PendingPod{Pod: p.Name, Reason: notReadyReason(p)})
+			settled = false
+			continue
+		}
 		if p.Status.Phase == corev1.PodRunning {
 			l := labels[p.Spec.NodeName]
 			if l[LabelGPU] == g.GPU && (name != g.Name() || (l[LabelRegion] == g.Site && l[LabelZone] == g.Cluster)) {
@@ -323,6 +366,9 @@ func (v *Validator) pendingReason(ctx context.Context, tg *Target, p *corev1.Pod
 		}
 	}
 	if p.Spec.NodeName != "" {
+		if v.opt.RealNodes {
+			return notReadyReason(p), false
+		}
 		return "bound to " + p.Spec.NodeName + ", not yet Running", false
 	}
 	return "not yet scheduled", false
@@ -336,6 +382,9 @@ func (v *Validator) pendingReason(ctx context.Context, tg *Target, p *corev1.Pod
 // cluster after another in scenario order, as failover Deployments the
 // real scheduler places. Call it after Check; Restore undoes it.
 func (v *Validator) FailSite(ctx context.Context, ps planner.PlannedStrategy, site string) (*FailureReport, error) {
+	if v.opt.RealNodes {
+		return nil, errors.New("fail site: not supported on real nodes (a deleted Node's kubelet registers it again)")
+	}
 	groups, err := v.Topo.Groups(ps)
 	if err != nil {
 		return nil, err
@@ -386,6 +435,7 @@ func (v *Validator) FailSite(ctx context.Context, ps planner.PlannedStrategy, si
 			}
 			ctg := v.target[c.ID()]
 			d := FailoverObjects(ns, g, c.ID(), res, left)
+			v.tune(d)
 			if _, err := ctg.CS.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 				return nil, fmt.Errorf("%s: failover deployment %s: %w", ctg.Name, d.Name, err)
 			}
@@ -522,6 +572,46 @@ func deletePodsIn(ctx context.Context, cs kubernetes.Interface, ns string, sel m
 	}
 }
 
+// tune applies the options' image and CPU and memory requests to a
+// replica Deployment (quantities were checked by NewValidator).
+func (v *Validator) tune(d *appsv1.Deployment) {
+	for i := range d.Spec.Template.Spec.Containers {
+		c := &d.Spec.Template.Spec.Containers[i]
+		c.Image = v.opt.Image
+		c.Resources.Requests[corev1.ResourceCPU] = resource.MustParse(v.opt.PodCPU)
+		c.Resources.Requests[corev1.ResourceMemory] = resource.MustParse(v.opt.PodMemory)
+	}
+}
+
+// podReady reports whether the pod's Ready condition is True.
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// notReadyReason says why a bound pod on a real node is not yet serving:
+// its phase and each waiting or terminated container's reason (for
+// example ErrImageNeverPull, CrashLoopBackOff).
+func notReadyReason(p *corev1.Pod) string {
+	msg := "on " + p.Spec.NodeName + ", " + string(p.Status.Phase) + ", not Ready"
+	for _, cs := range p.Status.ContainerStatuses {
+		switch {
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
+			msg += "; " + cs.Name + ": " + cs.State.Waiting.Reason
+			if cs.State.Waiting.Message != "" {
+				msg += ": " + cs.State.Waiting.Message
+			}
+		case cs.State.Terminated != nil:
+			msg += fmt.Sprintf("; %s: terminated (%s, exit %d)", cs.Name, cs.State.Terminated.Reason, cs.State.Terminated.ExitCode)
+		}
+	}
+	return msg
+}
+
 func (v *Validator) logf(format string, args ...any) {
 	if v.opt.Log != nil {
 		fmt.Fprintf(v.opt.Log, format+"\n", args...)
@@ -534,6 +624,9 @@ var _ = appsv1.SchemeGroupVersion
 // that a cluster fleetsim did not create (--kubeconfig) is left as found.
 func (v *Validator) RemoveNodes(ctx context.Context) error {
 	v.StopAgents()
+	if v.opt.RealNodes {
+		return nil
+	}
 	var errs []error
 	for i := range v.Topo.Clusters {
 		c := &v.Topo.Clusters[i]

@@ -2,6 +2,7 @@ package kubeplan
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,128 @@ func TestDNSName(t *testing.T) {
 	}
 	if got := dnsName("Llama 3.1_8B--"); got != "llama-3-1-8b" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestRealNodes: with Options.RealNodes a replica counts as Running only
+// when its pod is Running and Ready (a kubelet ran its readiness probe),
+// and a not-Ready pod is reported with its container's waiting reason;
+// without it (the node agent's pods) Running suffices. Setup registers no
+// node, RemoveNodes deletes none, FailSite is refused.
+func TestRealNodes(t *testing.T) {
+	node := Node{Name: "kind-worker", Region: "us-east", Cluster: "us-east-use", GPU: "h100", GPUs: 8}
+	topo := &Topology{Clusters: []Cluster{{Region: "us-east", Name: "use", Nodes: []Node{node}}}}
+	g := Group{Strategy: "s", Site: "us-east", Cluster: "us-east-use", Model: "m", GPU: "h100", TP: 1, Replicas: 2}
+	pod := func(name string, ready corev1.ConditionStatus, waiting string) *corev1.Pod {
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: map[string]string{"fleetsim.io/group": g.Name()}},
+			Spec:       corev1.PodSpec{NodeName: node.Name},
+			Status:     corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}},
+		}
+		if waiting != "" {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "replica", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: waiting}}}}
+		}
+		return p
+	}
+	tests := []struct {
+		real             bool
+		running, pending int
+	}{
+		{real: true, running: 1, pending: 1},
+		{real: false, running: 2, pending: 0},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("real=%v", tt.real), func(t *testing.T) {
+			ctx := context.Background()
+			cs := fake.NewSimpleClientset(NodeObject(node), pod("ready", corev1.ConditionTrue, ""), pod("starting", corev1.ConditionFalse, "CrashLoopBackOff"))
+			v, err := NewValidator(topo, []*Target{{Name: "t", CS: cs, Clusters: []string{"us-east-use"}}}, Options{RealNodes: tt.real})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gr, _, settled, err := v.observe(ctx, v.Targets[0], "ns", g, g.Name(), g.Replicas)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gr.Running != tt.running || len(gr.Pending) != tt.pending {
+				t.Errorf("got %d Running, %d Pending; want %d and %d", gr.Running, len(gr.Pending), tt.running, tt.pending)
+			}
+			if tt.real {
+				if settled {
+					t.Errorf("got settled with a pod starting, want not settled (wait for it)")
+				}
+				if r := gr.Pending[0].Reason; !strings.Contains(r, "not Ready") || !strings.Contains(r, "CrashLoopBackOff") {
+					t.Errorf("got reason %q, want not Ready and the container's CrashLoopBackOff", r)
+				}
+			}
+		})
+	}
+
+	t.Run("setup-failsite-remove", func(t *testing.T) {
+		ctx := context.Background()
+		cs := fake.NewSimpleClientset()
+		v, err := NewValidator(topo, []*Target{{Name: "t", CS: cs, Clusters: []string{"us-east-use"}}}, Options{RealNodes: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Setup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if nodes, _ := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); len(nodes.Items) != 0 {
+			t.Errorf("Setup registered %d nodes on real nodes, want 0", len(nodes.Items))
+		}
+		if _, err := v.FailSite(ctx, planner.PlannedStrategy{Name: "s"}, "us-east"); err == nil {
+			t.Error("FailSite on real nodes: got no error, want a refusal")
+		}
+		if _, err := cs.CoreV1().Nodes().Create(ctx, NodeObject(node), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.RemoveNodes(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cs.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{}); err != nil {
+			t.Errorf("RemoveNodes on real nodes deleted %s: %v", node.Name, err)
+		}
+	})
+}
+
+// TestPodOptions: the options' image and CPU and memory requests reach
+// the replica containers; the GPU request stays TP; a bad quantity is an
+// error from NewValidator; every replica has a readiness probe on /health
+// (the path fleetsim emulate serves).
+func TestPodOptions(t *testing.T) {
+	topo := &Topology{}
+	g := Group{Strategy: "s", Site: "r", Cluster: "r-c", Model: "m", GPU: "h100", TP: 4, Replicas: 1}
+	tests := []struct {
+		opt                  Options
+		image, cpu, mem, err string
+	}{
+		{opt: Options{}, image: ReplicaImage, cpu: "1", mem: "1Gi"},
+		{opt: Options{Image: "x:y", PodCPU: "10m", PodMemory: "64Mi"}, image: "x:y", cpu: "10m", mem: "64Mi"},
+		{opt: Options{PodCPU: "lots"}, err: "PodCPU"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image+tt.cpu+tt.err, func(t *testing.T) {
+			v, err := NewValidator(topo, nil, tt.opt)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got error %v, want one naming %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := Objects("ns", g, "")
+			v.tune(d)
+			c := d.Spec.Template.Spec.Containers[0]
+			req := c.Resources.Requests
+			gpu := req[ResourceGPU]
+			if c.Image != tt.image || req.Cpu().String() != tt.cpu || req.Memory().String() != tt.mem || gpu.Value() != 4 {
+				t.Errorf("got image %s, cpu %s, memory %s, gpus %d; want %s, %s, %s, 4", c.Image, req.Cpu(), req.Memory(), gpu.Value(), tt.image, tt.cpu, tt.mem)
+			}
+			if p := c.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/health" {
+				t.Errorf("got readiness probe %+v, want HTTP GET /health", p)
+			}
+		})
 	}
 }

@@ -125,6 +125,13 @@ func deployment(ns, name string, labels map[string]string, g Group, replicas int
 						Args: []string{"emulate", "--gpu", g.GPU, "--model", g.Model, "--tp", strconv.Itoa(g.TP),
 							"--listen", "0.0.0.0:8000"},
 						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8000}},
+						// Ready means serving: fleetsim emulate answers GET
+						// /health once it listens. (The node agent sets the
+						// Ready condition itself; kubelets run this probe.)
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/health", Port: intstr.FromString("http")}},
+							PeriodSeconds: 2,
+						},
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{ResourceGPU: gpus, corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
 							Limits:   corev1.ResourceList{ResourceGPU: gpus},

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/fleetsim/fleetsim/kindbackend"
+	"github.com/fleetsim/fleetsim/kubeplan"
+)
+
+// checkKind refuses, as bad input (exit 2), a kind run this machine
+// should not attempt: more GPU nodes than --kind-max-nodes, or a node or
+// replica image Docker does not have.
+func checkKind(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topology) error {
+	n := 0
+	for _, c := range topo.Clusters {
+		n += len(c.Nodes)
+	}
+	if n > f.kindMaxNodes {
+		return invalid(fmt.Errorf("--backend kind: the scenario has %d GPU nodes, each a kind worker container; the limit is %d (--kind-max-nodes raises it)", n, f.kindMaxNodes))
+	}
+	var errs []error
+	for _, img := range []struct{ flag, image, script string }{
+		{"--kind-image", f.kindImage, "scripts/kind-node-image.sh"},
+		{"--replica-image", f.replicaImage, "scripts/build-image.sh"},
+	} {
+		if err := kindbackend.ImageExists(ctx, img.image); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: not a local Docker image (%s builds it): %w", img.flag, img.image, img.script, err))
+		}
+	}
+	if len(errs) > 0 {
+		return invalid(errors.Join(errs...))
+	}
+	return nil
+}
+
+// startKindTargets creates one kind cluster per scenario cluster (or one
+// for all with --control-planes shared), each with one worker node per GPU
+// node, loads the replica image into it, renames the topology's nodes to
+// the kind workers and labels them and advertises their GPUs. The
+// teardown deletes every cluster this run created (only those).
+func startKindTargets(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topology, logw io.Writer) ([]*kubeplan.Target, func() error, error) {
+	k := kindbackend.New(logw)
+	teardown := func() error {
+		names := k.Created()
+		var errs []error
+		for i := len(names) - 1; i >= 0; i-- {
+			fmt.Fprintf(logw, "kind: deleting cluster %s\n", names[i])
+			errs = append(errs, k.Delete(names[i]))
+		}
+		return errors.Join(errs...)
+	}
+	base, err := kindbackend.NewName()
+	if err != nil {
+		return nil, teardown, err
+	}
+	var groups [][]int // indexes into topo.Clusters
+	if f.controlPlanes == "shared" {
+		var all []int
+		for i := range topo.Clusters {
+			all = append(all, i)
+		}
+		groups = append(groups, all)
+	} else {
+		for i := range topo.Clusters {
+			groups = append(groups, []int{i})
+		}
+	}
+	var targets []*kubeplan.Target
+	for gi, g := range groups {
+		name := base
+		if len(groups) > 1 {
+			name = fmt.Sprintf("%s-%d", base, gi)
+		}
+		workers := 0
+		var ids []string
+		for _, ci := range g {
+			workers += len(topo.Clusters[ci].Nodes)
+			ids = append(ids, topo.Clusters[ci].ID())
+		}
+		t0 := time.Now()
+		fmt.Fprintf(logw, "kind: creating cluster %s (1 control plane, %d workers) for %v\n", name, workers, ids)
+		if err := k.Create(ctx, name, workers, f.kindImage); err != nil {
+			return nil, teardown, err
+		}
+		cfg, err := k.RESTConfig(name)
+		if err != nil {
+			return nil, teardown, err
+		}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, teardown, err
+		}
+		if err := kindbackend.WaitNodesReady(ctx, cs, workers+1, kindbackend.WaitForReady); err != nil {
+			return nil, teardown, fmt.Errorf("kind cluster %s: %w", name, err)
+		}
+		fmt.Fprintf(logw, "kind: cluster %s: %d nodes Ready in %.1fs\n", name, workers+1, time.Since(t0).Seconds())
+		t1 := time.Now()
+		if err := k.LoadImage(ctx, name, f.replicaImage); err != nil {
+			return nil, teardown, err
+		}
+		fmt.Fprintf(logw, "kind: cluster %s: loaded %s in %.1fs\n", name, f.replicaImage, time.Since(t1).Seconds())
+		names, err := kindbackend.Workers(ctx, cs)
+		if err != nil {
+			return nil, teardown, fmt.Errorf("kind cluster %s: %w", name, err)
+		}
+		var nodes []kubeplan.Node
+		for _, ci := range g {
+			c := &topo.Clusters[ci]
+			if err := kindbackend.MapNodes(c.Nodes, names); err != nil {
+				return nil, teardown, fmt.Errorf("kind cluster %s, cluster %s: %w", name, c.ID(), err)
+			}
+			names = names[len(c.Nodes):]
+			nodes = append(nodes, c.Nodes...)
+		}
+		// 3 s: long enough for a kubelet status update (every 10 s by
+		// default, but it patches only what changed) to have had a chance
+		// to undo the patch if it were going to on the next sync.
+		if err := kindbackend.Adopt(ctx, cs, nodes, 3*time.Second); err != nil {
+			return nil, teardown, fmt.Errorf("kind cluster %s: %w", name, err)
+		}
+		for _, n := range nodes {
+			fmt.Fprintf(logw, "kind: node %s is %s (%s, %d %s)\n", n.Name, n.Cluster, n.GPU, n.GPUs, kubeplan.ResourceGPU)
+		}
+		targets = append(targets, &kubeplan.Target{Name: name, CS: cs, Clusters: ids})
+		if f.keep {
+			fmt.Fprintf(logw, "kind cluster %s: KUBECONFIG=%s\n", name, filepath.Join(os.TempDir(), name+".kubeconfig"))
+		}
+	}
+	return targets, teardown, nil
+}

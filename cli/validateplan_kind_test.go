@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetsim/fleetsim/kindbackend"
+)
+
+const (
+	kindPlan         = "testdata/kind-two-regions.plan.yaml"
+	kindPlanOverfull = "testdata/kind-two-regions-overfull.plan.yaml"
+)
+
+// requireKind skips the test under -short, and when Docker or the node or
+// replica image is missing (it fails instead when FLEETSIM_REQUIRE_KIND=1).
+func requireKind(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("creates kind clusters")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, img := range []struct{ image, script string }{
+		{kindbackend.DefaultNodeImage, "scripts/kind-node-image.sh"},
+		{kindbackend.DefaultReplicaImage, "scripts/build-image.sh"},
+	} {
+		if err := kindbackend.ImageExists(ctx, img.image); err != nil {
+			msg := "needs Docker and the image " + img.image + " (" + img.script + "): " + err.Error()
+			if os.Getenv("FLEETSIM_REQUIRE_KIND") == "1" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+var kindCreated = regexp.MustCompile(`kind: creating cluster (fleetsim-[0-9a-f]+(?:-[0-9]+)?) `)
+
+// assertKindClustersGone: every cluster the run's log says it created is
+// gone, and no fleetsim-* cluster exists that did not exist before.
+func assertKindClustersGone(t *testing.T, stderr string, before []string) {
+	t.Helper()
+	after, err := kindbackend.New(nil).List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := kindCreated.FindAllStringSubmatch(stderr, -1)
+	if len(created) == 0 {
+		t.Errorf("the log names no created cluster:\n%s", stderr)
+	}
+	for _, m := range created {
+		if slices.Contains(after, m[1]) {
+			t.Errorf("kind cluster %s still exists after the run", m[1])
+		}
+	}
+	for _, c := range after {
+		if strings.HasPrefix(c, kindbackend.Prefix) && !slices.Contains(before, c) {
+			t.Errorf("kind cluster %s appeared during the run and remains", c)
+		}
+	}
+}
+
+// TestIntegrationValidatePlanKind runs a small plan on two kind clusters
+// (one per scenario cluster, one worker each) and then a broken variant
+// on one shared cluster.
+func TestIntegrationValidatePlanKind(t *testing.T) {
+	requireKind(t)
+	before, err := kindbackend.New(nil).List()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("fits", func(t *testing.T) {
+		r := run(t, "validate-plan", kindPlan, "--backend", "kind", "--output", "json", "--timeout", "90s")
+		defer assertKindClustersGone(t, r.stderr, before)
+		if r.err != nil {
+			t.Fatalf("validate-plan: %v\n%s\n%s", r.err, r.stdout, r.stderr)
+		}
+		var rep validatePlanReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("json: %v\n%s", err, r.stdout)
+		}
+		// The plan file: us-east 2 and eu-west 1 replicas of TP 1, so 3
+		// GPUs, on one kind cluster per scenario cluster.
+		if !rep.OK || rep.ControlPlanes != 2 || rep.Nodes != 2 || len(rep.Strategies) != 1 {
+			t.Fatalf("ok %v, %d control planes, %d nodes, %d strategies; want true, 2, 2, 1\n%s", rep.OK, rep.ControlPlanes, rep.Nodes, len(rep.Strategies), r.stdout)
+		}
+		sr := rep.Strategies[0]
+		if sr.GPUsPlanned != 3 || sr.GPUsAllocated != 3 {
+			t.Errorf("GPUs planned %d, allocated %d; want 3 and 3", sr.GPUsPlanned, sr.GPUsAllocated)
+		}
+		want := map[string]int{"us-east": 2, "eu-west": 1}
+		for _, g := range sr.Groups {
+			// On real nodes Running counts pods Running and Ready on a node
+			// labelled with the group's site, cluster and GPU.
+			if g.Running != want[g.Site] || g.Replicas != want[g.Site] || g.Misplaced != 0 || len(g.Pending) != 0 {
+				t.Errorf("%s: %d of %d Running and Ready (want %d), %d misplaced, pending %v", g.Name(), g.Running, g.Replicas, want[g.Site], g.Misplaced, g.Pending)
+			}
+		}
+		// Each scenario cluster's one node became the worker of its own
+		// kind cluster, with the node's 8 GPUs advertised.
+		for _, c := range []string{"us-east-use", "eu-west-euw"} {
+			re := regexp.MustCompile(`kind: node fleetsim-[0-9a-f]+-[01]-worker is ` + c + ` \(h100, 8 nvidia.com/gpu\)`)
+			if !re.MatchString(r.stderr) {
+				t.Errorf("no worker adopted as %s with 8 GPUs in the log:\n%s", c, r.stderr)
+			}
+		}
+	})
+
+	t.Run("overfull", func(t *testing.T) {
+		r := run(t, "validate-plan", kindPlanOverfull, "--backend", "kind", "--control-planes", "shared", "--output", "json", "--timeout", "90s")
+		defer assertKindClustersGone(t, r.stderr, before)
+		if code := ExitCode(r.err); code != ExitFailure {
+			t.Fatalf("exit %d, want 1: %v\n%s", code, r.err, r.stderr)
+		}
+		var rep validatePlanReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("json: %v\n%s", err, r.stdout)
+		}
+		// us-east asks 9 replicas of TP 1 of its one 8-GPU node: 8 run,
+		// 1 stays Pending; eu-west's 1 runs. 10 GPUs planned, 9 allocated.
+		sr := rep.Strategies[0]
+		if sr.OK || sr.GPUsPlanned != 10 || sr.GPUsAllocated != 9 {
+			t.Errorf("ok %v, GPUs planned %d, allocated %d; want false, 10, 9", sr.OK, sr.GPUsPlanned, sr.GPUsAllocated)
+		}
+		for _, g := range sr.Groups {
+			wantRun, wantPending := 1, 0
+			if g.Site == "us-east" {
+				wantRun, wantPending = 8, 1
+			}
+			if g.Running != wantRun || len(g.Pending) != wantPending {
+				t.Errorf("%s: %d Running, %d Pending; want %d and %d", g.Name(), g.Running, len(g.Pending), wantRun, wantPending)
+			}
+			for _, p := range g.Pending {
+				if !strings.Contains(p.Reason, "Insufficient nvidia.com/gpu") {
+					t.Errorf("pending %s: reason %q, want the scheduler's Insufficient nvidia.com/gpu", p.Pod, p.Reason)
+				}
+			}
+		}
+	})
+}
