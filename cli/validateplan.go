@@ -58,7 +58,8 @@ Everything it started is stopped and removed at the end, also on Ctrl-C.
 With --backend kind it creates kind clusters instead (one worker node per GPU
 node, labelled and advertising nvidia.com/gpu), the replica pods really run
 fleetsim emulate from --replica-image, and a replica counts only when its pod
-is Running and Ready; --fail-site is skipped there (docs/validate-plan.md).
+is Running and Ready; --fail-site is skipped there, and --measure sends its
+requests to the pods through NodePort Services (docs/validate-plan.md).
 
 Exit codes: 0 every check passed, 1 a replica was not placed as planned (or,
 with --require-failover, a site's replicas did not fit elsewhere), 2 bad input.`,
@@ -80,7 +81,7 @@ with --require-failover, a site's replicas did not fit elsewhere), 2 bad input.`
 	fl.BoolVar(&f.requireFailover, "require-failover", false, "fail when a removed site's replicas do not all fit on the other clusters")
 	fl.BoolVar(&f.keep, "keep", false, "keep the control planes and objects after the check until Ctrl-C (prints the kubeconfig paths)")
 	fl.DurationVar(&f.timeout, "timeout", 120*time.Second, "longest wait for the scheduler and controllers, per deployment")
-	fl.DurationVar(&f.measure, "measure", 0, "after each strategy's check, run its replicas as real-time servers behind WAN-delay proxies for this long and print predicted next to measured latency (docs/measure.md)")
+	fl.DurationVar(&f.measure, "measure", 0, "after each strategy's check, replay its load for this long against its replicas (real-time servers in-process; with --backend kind, the pods) behind WAN-delay proxies and print predicted next to measured latency (docs/measure.md)")
 	fl.Float64Var(&f.measureScale, "measure-scale", 0.1, "with --measure: multiply every user group's rate by this, so one machine can serve the run")
 	fl.StringVar(&f.output, "output", "table", "table or json")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing on stderr but errors")
@@ -186,9 +187,6 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 			fmt.Fprintf(logw, "--backend kind: site failure not checked (sites %s): on real nodes a deleted Node's kubelet registers it again; use --backend local for --fail-site\n", strings.Join(failSites, ", "))
 			failSites = nil
 		}
-		if f.measure > 0 {
-			fmt.Fprintln(logw, "--backend kind: --measure still runs the replicas as in-process emulators on this machine, not the kind pods")
-		}
 		opts.RealNodes = true
 		opts.Image = f.replicaImage
 		// The replica pods are emulators: a few millicores and a little
@@ -274,7 +272,14 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 			} else {
 				one := *pf // only this strategy: others (planner-choice) may not be in the scenario
 				one.Strategies = []planner.PlannedStrategy{ps}
-				mr, err := measure.Run(runCtx, measure.Options{Scenario: s, Plan: &one, Strategy: ps.Name, Duration: f.measure, Scale: f.measureScale, Log: logw})
+				var eps map[string]string
+				if f.backend == "kind" {
+					// The kind pods serve the run, through NodePort Services.
+					if eps, err = kindEndpoints(runCtx, topo, targets, ps, logw); err != nil {
+						return fmt.Errorf("strategy %s: measure: %w", ps.Name, err)
+					}
+				}
+				mr, err := measure.Run(runCtx, measure.Options{Scenario: s, Plan: &one, Strategy: ps.Name, Duration: f.measure, Scale: f.measureScale, Log: logw, Endpoints: eps})
 				if err != nil {
 					return fmt.Errorf("strategy %s: measure: %w", ps.Name, err)
 				}

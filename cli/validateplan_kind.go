@@ -7,12 +7,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/fleetsim/fleetsim/kindbackend"
 	"github.com/fleetsim/fleetsim/kubeplan"
+	"github.com/fleetsim/fleetsim/measure"
+	"github.com/fleetsim/fleetsim/planner"
+	"github.com/fleetsim/fleetsim/serving"
 )
 
 // checkKind refuses, as bad input (exit 2), a kind run this machine
@@ -135,4 +139,51 @@ func startKindTargets(ctx context.Context, f *validatePlanFlags, topo *kubeplan.
 		}
 	}
 	return targets, teardown, nil
+}
+
+// kindEndpoints exposes each pool of strategy ps (one deployment's
+// replicas at one site) through a NodePort Service on its kind cluster and
+// returns measure.Options.Endpoints for them. A pool whose replicas span
+// several scenario clusters has no single Service; it is left out (and
+// measure emulates it in-process), with a line in the log.
+func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kubeplan.Target, ps planner.PlannedStrategy, logw io.Writer) (map[string]string, error) {
+	groups, err := topo.Groups(ps)
+	if err != nil {
+		return nil, err
+	}
+	key := func(g kubeplan.Group) string {
+		model := g.Model
+		if m, ok := serving.LookupModel(model); ok {
+			model = m.ID // measure keys pools by the catalog id
+		}
+		return measure.PoolKey(g.Site, model)
+	}
+	count := map[string]int{}
+	for _, g := range groups {
+		if g.Replicas > 0 {
+			count[key(g)]++
+		}
+	}
+	eps := map[string]string{}
+	for _, g := range groups {
+		k := key(g)
+		if g.Replicas <= 0 {
+			continue
+		}
+		if count[k] > 1 {
+			fmt.Fprintf(logw, "strategy %s: pool %s spans %d clusters, no single Service reaches it: measured on in-process emulators\n", ps.Name, k, count[k])
+			continue
+		}
+		ti := slices.IndexFunc(targets, func(t *kubeplan.Target) bool { return slices.Contains(t.Clusters, g.Cluster) })
+		if ti < 0 {
+			return nil, fmt.Errorf("group %s: no kind cluster holds cluster %s", g.Name(), g.Cluster)
+		}
+		u, err := kindbackend.Expose(ctx, targets[ti].CS, g)
+		if err != nil {
+			return nil, fmt.Errorf("kind cluster %s: %w", targets[ti].Name, err)
+		}
+		fmt.Fprintf(logw, "kind: pool %s (%d pods of %s) at %s\n", k, g.Replicas, g.Name(), u)
+		eps[k] = u
+	}
+	return eps, nil
 }

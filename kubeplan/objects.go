@@ -143,6 +143,26 @@ func deployment(ns, name string, labels map[string]string, g Group, replicas int
 	}
 }
 
+// ServiceObject is a NodePort Service in front of group g's pods (selector
+// fleetsim.io/group, as Objects labels them), in the namespace where
+// Validator.Check puts g's strategy: port 8000 to the replica's
+// "http" port, on a node port the API server allocates. It lets a client
+// outside the cluster reach the group's replicas at any node's address;
+// kube-proxy picks one ready pod per connection.
+func ServiceObject(g Group) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: g.Name(), Namespace: namespace(g.Strategy), Labels: map[string]string{
+			LabelManaged: ManagedBy, LabelStrategy: dnsName(g.Strategy), LabelSite: dnsName(g.Site), LabelModel: dnsName(g.Model),
+			"fleetsim.io/group": g.Name(),
+		}},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeNodePort,
+			Selector: map[string]string{"fleetsim.io/group": g.Name()},
+			Ports:    []corev1.ServicePort{{Name: "http", Port: 8000, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
+		},
+	}
+}
+
 func pdb(ns, name string, labels map[string]string) *policyv1.PodDisruptionBudget {
 	one := intstr.FromInt32(1)
 	return &policyv1.PodDisruptionBudget{

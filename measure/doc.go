@@ -7,6 +7,8 @@
 // measured TTFT and E2E percentiles side by side. Chat calls are sent at
 // their simulated issue times; an agent session's steps are sent closed
 // loop (each after the previous step's real answer plus the simulator's
-// tool and orchestration gap), and its task time is compared too. See
+// tool and orchestration gap), and its task time is compared too. A pool
+// may instead be served by replicas running elsewhere (Options.Endpoints,
+// such as a kind cluster's pods behind a NodePort Service). See
 // docs/measure.md.
 package measure

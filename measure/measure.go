@@ -47,7 +47,24 @@ type Options struct {
 	Seed uint64
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// Endpoints, when set, maps a pool's key (PoolKey: site and model) to
+	// the base URL ("http://host:port") of replicas already serving it
+	// elsewhere, such as the pods of a kind cluster behind a Service. Run
+	// then starts no emulators for that pool: its requests go to the
+	// endpoint through the same delay proxies. The endpoint must serve
+	// `fleetsim emulate --gpu G --model M --tp N` with every other flag at
+	// its default (what kubeplan's replica pods run); Run checks that this
+	// paces the simulator's model and that the endpoint's /v1/models names
+	// the pool's model. Pools without an entry are emulated in-process; a
+	// key that names no pool is an error.
+	Endpoints map[string]string
 }
+
+// PoolKey is the key of the pool of a deployment of model at site in
+// Options.Endpoints: "site/model", the site's name as the scenario spells
+// it and the model's catalog id (serving.LookupModel(name).ID, which a
+// scenario's or plan's alias resolves to).
+func PoolKey(site, model string) string { return site + "/" + model }
 
 // Percentiles compared, and the metrics.
 var (
@@ -77,7 +94,8 @@ type Report struct {
 	// Seed is the simulation seed.
 	Seed uint64 `json:"seed"`
 	// Pools are the sites (with the model when a strategy has several
-	// deployments) and their emulated replicas.
+	// deployments) and their replicas: emulated in-process, or at an
+	// endpoint (Options.Endpoints).
 	Pools []PoolReport `json:"pools"`
 	// Requests counts the calls of both runs.
 	Requests Counts `json:"requests"`
@@ -94,6 +112,9 @@ type Report struct {
 type PoolReport struct {
 	Name     string `json:"name"`
 	Replicas int    `json:"replicas"`
+	// Endpoint is the base URL the pool's requests went to when its
+	// replicas ran elsewhere (Options.Endpoints); empty when emulated here.
+	Endpoint string `json:"endpoint,omitempty"`
 	// Requests is how many real requests the pool was sent.
 	Requests int `json:"requests"`
 }
@@ -200,9 +221,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	opts.logf("simulated %d calls of strategy %s", len(recs), st.Name)
 
 	ps := pools(w, st)
+	if err := checkEndpointKeys(opts.Endpoints, ps); err != nil {
+		return nil, err
+	}
 	total := 0
-	for _, p := range ps {
-		total += p.n
+	for i := range ps {
+		if u, ok := opts.Endpoints[ps[i].key]; ok {
+			ps[i].endpoint = u
+			continue
+		}
+		total += ps[i].n
 	}
 	if total > maxReplicas {
 		return nil, fmt.Errorf("measure: strategy %s has %d replicas, more than the %d one machine emulates; lower the plan's replicas", st.Name, total, maxReplicas)
@@ -214,8 +242,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 		}
 	}()
-	if err := startPools(&opts, st, ps); err != nil {
+	if err := startPools(ctx, &opts, st, ps); err != nil {
 		return nil, err
+	}
+	if note := remoteNote(ps); note != "" {
+		rep.Notes = append(rep.Notes, note)
 	}
 	sess := sessionsOf(recs)
 	measured, sendLag, err := replay(ctx, &opts, w, ps, recs, sess)
@@ -224,7 +255,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	for _, p := range ps {
-		rep.Pools = append(rep.Pools, PoolReport{Name: p.name, Replicas: p.n})
+		rep.Pools = append(rep.Pools, PoolReport{Name: p.name, Replicas: p.n, Endpoint: p.endpoint})
 	}
 	for _, m := range measured {
 		if m.sent {
@@ -336,11 +367,21 @@ func scenarioDeployment(s *scenarios.Scenario, name string, di int) (scenarios.D
 }
 
 // startPools starts each pool's emulated replicas, configured as the
-// world's deployment, and checks they pace the simulator's step model.
-func startPools(opts *Options, st *fleet.Strategy, ps []pool) error {
+// world's deployment, and checks they pace the simulator's step model. A
+// pool with an endpoint is checked instead (checkRemote).
+func startPools(ctx context.Context, opts *Options, st *fleet.Strategy, ps []pool) error {
 	for i := range ps {
 		p := &ps[i]
 		d := p.deployment
+		if p.endpoint != "" {
+			addr, err := checkRemote(ctx, p)
+			if err != nil {
+				return fmt.Errorf("measure: pool %s: %w", p.name, err)
+			}
+			p.addr = addr
+			opts.logf("pool %s: %d × %s on %d × %s at %s (not started here)", p.name, p.n, d.Model, d.TP, d.GPU, p.endpoint)
+			continue
+		}
 		ds, ok := scenarioDeployment(opts.Scenario, st.Name, p.dep)
 		if !ok {
 			return fmt.Errorf("measure: strategy %s deployment %d: not in the scenario", st.Name, p.dep)
@@ -360,6 +401,7 @@ func startPools(opts *Options, st *fleet.Strategy, ps []pool) error {
 			return fmt.Errorf("measure: %w", err)
 		}
 		p.served = s
+		p.addr = s.addr()
 		if err := checkModel(d.Estimator, s.replicas[0].Model()); err != nil {
 			return fmt.Errorf("measure: pool %s: emulator and simulator differ: %w", p.name, err)
 		}
@@ -456,7 +498,7 @@ func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs 
 			// HandshakeRTTs round trips plus the mTLS setup every call.
 			hs = float64(w.Net.HandshakeRTTs)*rttMs/1000 + w.Net.MTLSS
 		}
-		pr, err := NewDelayProxy(ps[k.pool].served.addr(), seconds(rttMs/2000), seconds(hs))
+		pr, err := NewDelayProxy(ps[k.pool].addr, seconds(rttMs/2000), seconds(hs))
 		if err != nil {
 			return nil, err
 		}
@@ -490,7 +532,8 @@ func replay(ctx context.Context, opts *Options, w *fleet.World, ps []pool, recs 
 			URL: "http://" + pa.proxy.Addr(), API: loadgen.Completions,
 			ISL: rec.Prompt, OSL: rec.Output, Concurrency: 1, Requests: 1,
 			Timeout: time.Minute,
-			Client:  &http.Client{Transport: extraDelay{base: pa.transport, us: int64(math.Max(extra, 0) * 1e6)}},
+			Client: &http.Client{Transport: extraDelay{base: pa.transport, us: int64(math.Max(extra, 0) * 1e6),
+				atClient: ps[pi].endpoint != ""}},
 		}}
 	}
 	// chained marks the later steps of closed-loop sessions: the goroutine
@@ -628,14 +671,31 @@ func origin(w *fleet.World, ui, wi, si, pi int) pathKey {
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // extraDelay is a RoundTripper that marks each request with the extra
-// upstream delay the site applies.
+// upstream delay the site applies. With atClient (a pool at an endpoint,
+// which knows no such header) it waits that long itself before sending:
+// loadgen's clock has started, so TTFT and E2E count the wait as they
+// count the site's, and the request reaches the replicas at the same time.
 type extraDelay struct {
-	base http.RoundTripper
-	us   int64
+	base     http.RoundTripper
+	us       int64
+	atClient bool
 }
 
-// RoundTrip sets the delay header on a clone of r and sends it.
+// RoundTrip sets the delay header on a clone of r and sends it, or waits
+// the delay and sends r.
 func (e extraDelay) RoundTrip(r *http.Request) (*http.Response, error) {
+	if e.atClient {
+		if e.us > 0 {
+			t := time.NewTimer(time.Duration(e.us) * time.Microsecond)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return nil, r.Context().Err()
+			}
+		}
+		return e.base.RoundTrip(r)
+	}
 	r = r.Clone(r.Context())
 	r.Header.Set(extraDelayHeader, strconv.FormatInt(e.us, 10))
 	return e.base.RoundTrip(r)

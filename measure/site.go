@@ -144,8 +144,11 @@ type pool struct {
 	dep, site  int
 	first, n   int
 	name       string
+	key        string // PoolKey
 	deployment *fleet.Deployment
-	served     *site
+	served     *site  // the in-process replicas; nil for an endpoint
+	endpoint   string // base URL of replicas elsewhere (Options.Endpoints)
+	addr       string // host:port the delay proxies forward to
 }
 
 // pools lists st's pools in the simulator's order.
@@ -162,7 +165,8 @@ func pools(w *fleet.World, st *fleet.Strategy) []pool {
 			if len(st.Deployments) > 1 {
 				name = fmt.Sprintf("%s/%s", name, d.Model)
 			}
-			out = append(out, pool{dep: di, site: pl.Site, first: next, n: pl.Replicas, name: name, deployment: d})
+			out = append(out, pool{dep: di, site: pl.Site, first: next, n: pl.Replicas, name: name,
+				key: PoolKey(w.Sites[pl.Site].Name, d.Model), deployment: d})
 			next += pl.Replicas
 		}
 	}
