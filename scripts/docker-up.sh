@@ -27,7 +27,9 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
 	echo "docker-up: starting dockerd"
-	$SUDO sh -c 'nohup dockerd >/var/log/fleetsim-dockerd.log 2>&1 &'
+	# In a session of its own, so that it outlives the shell (or CI step) that
+	# started it.
+	$SUDO sh -c 'setsid nohup dockerd >/var/log/fleetsim-dockerd.log 2>&1 </dev/null &'
 fi
 i=0
 until docker info >/dev/null 2>&1; do
