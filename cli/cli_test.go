@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -22,10 +23,16 @@ type runOut struct {
 
 func run(t *testing.T, args ...string) runOut {
 	t.Helper()
+	return runCtx(t, context.Background(), args...)
+}
+
+// runCtx is run with a context the command stops on.
+func runCtx(t *testing.T, ctx context.Context, args ...string) runOut {
+	t.Helper()
 	t.Setenv("FLEETSIM_CONFIG", "")
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no user settings leak into tests
 	var out, errb bytes.Buffer
-	err := Run(args, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+	err := RunContext(ctx, args, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
 	return runOut{out.String(), errb.String(), err}
 }
 

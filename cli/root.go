@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,10 +87,16 @@ func Main() {
 // Run executes the fleetsim command line args with the given streams and
 // reports the error it ended with, after printing it once to streams.Err.
 func Run(args []string, streams Streams) error {
+	return RunContext(context.Background(), args, streams)
+}
+
+// RunContext is Run with a context the long-running commands (validate-plan,
+// gpu bench, emulate) stop on; they clean up what they started first.
+func RunContext(ctx context.Context, args []string, streams Streams) error {
 	v := viper.New()
 	root := newRoot(v, streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err != nil {
 		fmt.Fprintf(streams.Err, "fleetsim: %v\n", err)
 		var ue usageError

@@ -41,6 +41,27 @@ func requireKind(t *testing.T) {
 	}
 }
 
+// kindRunContext is the context the kind runs stop on: it ends a kind
+// create's length (kindbackend.WaitForReady, which kind's create does not
+// cut short) and a minute for the teardown before go test's -timeout
+// would kill the test binary, so that a run that is too slow fails and
+// still deletes its clusters. With less than 2 minutes of running left
+// after that margin, the test fails at once, naming -timeout.
+func kindRunContext(t *testing.T) context.Context {
+	t.Helper()
+	d, ok := t.Deadline()
+	if !ok {
+		return context.Background()
+	}
+	margin := kindbackend.WaitForReady + time.Minute
+	if left := time.Until(d); left < margin+2*time.Minute {
+		t.Fatalf("%v left before go test's -timeout; the kind test needs %v more than it takes (run go test -timeout 30m, as the README does)", left.Round(time.Second), margin+2*time.Minute)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), d.Add(-margin))
+	t.Cleanup(cancel)
+	return ctx
+}
+
 var kindCreated = regexp.MustCompile(`kind: creating cluster (fleetsim-[0-9a-f]+(?:-[0-9]+)?) `)
 
 // assertKindClustersGone: every cluster the run's log says it created is
@@ -76,12 +97,18 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range before {
+		if strings.HasPrefix(c, kindbackend.Prefix) {
+			t.Logf("kind cluster %s, left by an earlier run, shares the CPU with this test (scripts/kind-clean.sh removes it)", c)
+		}
+	}
+	ctx := kindRunContext(t)
 
 	t.Run("fits", func(t *testing.T) {
 		// --measure: after the check, the calls of a 10 s window (rates ×
 		// 2: about 17 calls, all from New York to us-east) go to the kind
 		// pods through NodePort Services and the delay proxies.
-		r := run(t, "validate-plan", kindPlan, "--backend", "kind", "--output", "json", "--timeout", "90s",
+		r := runCtx(t, ctx, "validate-plan", kindPlan, "--backend", "kind", "--output", "json", "--timeout", "90s",
 			"--measure", "10s", "--measure-scale", "2")
 		defer assertKindClustersGone(t, r.stderr, before)
 		if r.err != nil {
@@ -120,7 +147,7 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 	})
 
 	t.Run("overfull", func(t *testing.T) {
-		r := run(t, "validate-plan", kindPlanOverfull, "--backend", "kind", "--control-planes", "shared", "--output", "json", "--timeout", "90s")
+		r := runCtx(t, ctx, "validate-plan", kindPlanOverfull, "--backend", "kind", "--control-planes", "shared", "--output", "json", "--timeout", "90s")
 		defer assertKindClustersGone(t, r.stderr, before)
 		if code := ExitCode(r.err); code != ExitFailure {
 			t.Fatalf("exit %d, want 1: %v\n%s", code, r.err, r.stderr)

@@ -99,7 +99,9 @@ func New(w io.Writer) *Kind {
 
 // Create creates cluster name (which must start with Prefix) from the node
 // image with one control-plane node and workers worker nodes, and waits
-// until kind reports the control plane Ready. kind's create cannot be
+// until kind reports the control plane Ready; the node containers get no
+// restart policy (a killed run's cluster stays stopped when Docker
+// restarts; scripts/kind-clean.sh removes it). kind's create cannot be
 // interrupted: ctx is only checked before it starts. On failure kind
 // removes what it made; the name is remembered either way, so DeleteAll
 // also covers a half-made cluster.
@@ -129,6 +131,25 @@ func (k *Kind) Create(ctx context.Context, name string, workers int, image strin
 	)
 	if err != nil {
 		return fmt.Errorf("kind create cluster %s: %w", name, err)
+	}
+	return k.noRestart(ctx, name)
+}
+
+// noRestart turns off the restart policy kind gives its node containers
+// (on-failure:1, so that a cluster survives a host reboot). fleetsim's
+// clusters live for one run: one whose run was killed must not come back
+// with the next Docker engine and take the CPU of the runs after it.
+func (k *Kind) noRestart(ctx context.Context, name string) error {
+	nodes, err := k.provider.ListNodes(name)
+	if err != nil {
+		return fmt.Errorf("kind cluster %s: list nodes: %w", name, err)
+	}
+	args := []string{"update", "--restart=no"}
+	for _, n := range nodes {
+		args = append(args, n.String())
+	}
+	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("kind cluster %s: docker update --restart=no: %w: %s", name, err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
