@@ -58,8 +58,9 @@ Everything it started is stopped and removed at the end, also on Ctrl-C.
 With --backend kind it creates kind clusters instead (one worker node per GPU
 node, labelled and advertising nvidia.com/gpu), the replica pods really run
 fleetsim emulate from --replica-image, and a replica counts only when its pod
-is Running and Ready; --fail-site is skipped there, and --measure sends its
-requests to the pods through NodePort Services (docs/validate-plan.md).
+is Running and Ready; --fail-site stops the site's worker containers (and
+starts them again afterwards), and --measure sends its requests to the pods
+through NodePort Services (docs/validate-plan.md).
 
 Exit codes: 0 every check passed, 1 a replica was not placed as planned (or,
 with --require-failover, a site's replicas did not fit elsewhere), 2 bad input.`,
@@ -179,14 +180,15 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 		logw = io.Discard
 	}
 	opts := kubeplan.Options{Timeout: f.timeout, Log: logw}
+	var kindClusters *kindbackend.Kind
 	if f.backend == "kind" {
 		if err := checkKind(ctx, f, topo); err != nil {
 			return err
 		}
-		if len(failSites) > 0 {
-			fmt.Fprintf(logw, "--backend kind: site failure not checked (sites %s): on real nodes a deleted Node's kubelet registers it again; use --backend local for --fail-site\n", strings.Join(failSites, ", "))
-			failSites = nil
-		}
+		kindClusters = kindbackend.New(logw)
+		// A site is lost by stopping its worker containers; Restore starts
+		// them again and re-adopts the nodes.
+		opts.LoseNodes, opts.RestoreNodes = kindFailureHooks(kindClusters, logw)
 		opts.RealNodes = true
 		opts.Image = f.replicaImage
 		// The replica pods are emulators: a few millicores and a little
@@ -200,7 +202,9 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 	defer stop()
 	start := startTargets
 	if f.backend == "kind" {
-		start = startKindTargets
+		start = func(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topology, logw io.Writer) ([]*kubeplan.Target, func() error, error) {
+			return startKindTargets(ctx, kindClusters, f, topo, logw)
+		}
 	}
 	targets, teardown, err := start(ctx, f, topo, logw)
 	defer func() {
@@ -244,6 +248,7 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 		if err != nil {
 			return err
 		}
+		failed := false
 		for _, site := range failSites {
 			if !siteUsed(ps, site) {
 				continue
@@ -265,6 +270,20 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 			if f.requireFailover && fr.ShortReplicas > 0 {
 				sr.OK = false
 			}
+			failed = true
+		}
+		if failed && f.measure > 0 && f.backend == "kind" {
+			// The failures left the failover Deployments and the site's
+			// Deployments at zero: the kind pods that --measure reaches must
+			// be the planned ones again.
+			if err := v.Cleanup(runCtx, ps.Name, false); err != nil {
+				return err
+			}
+			again, err := v.Check(runCtx, ps)
+			if err != nil {
+				return err
+			}
+			sr.OK = sr.OK && again.OK
 		}
 		if f.measure > 0 {
 			if !sr.OK {

@@ -49,9 +49,8 @@ func checkKind(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topolog
 // for all with --control-planes shared), each with one worker node per GPU
 // node, loads the replica image into it, renames the topology's nodes to
 // the kind workers and labels them and advertises their GPUs. The
-// teardown deletes every cluster this run created (only those).
-func startKindTargets(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topology, logw io.Writer) ([]*kubeplan.Target, func() error, error) {
-	k := kindbackend.New(logw)
+// teardown deletes every cluster k created (only those).
+func startKindTargets(ctx context.Context, k *kindbackend.Kind, f *validatePlanFlags, topo *kubeplan.Topology, logw io.Writer) ([]*kubeplan.Target, func() error, error) {
 	teardown := func() error {
 		names := k.Created()
 		var errs []error
@@ -186,4 +185,41 @@ func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kube
 		eps[k] = u
 	}
 	return eps, nil
+}
+
+// kindFailureHooks are kubeplan.Options.LoseNodes and RestoreNodes on kind
+// clusters k created (a target's Name is its kind cluster): a site is lost
+// by stopping its worker containers (docker stop), so that their kubelets
+// cannot register the Nodes kubeplan then deletes; it comes back by
+// starting them, waiting until the kubelets have registered the nodes
+// Ready (up to kindbackend.WaitForReady) and adopting them again (labels
+// and GPUs, read back after 3 s as at start).
+func kindFailureHooks(k *kindbackend.Kind, logw io.Writer) (lose, restore func(context.Context, *kubeplan.Target, []kubeplan.Node) error) {
+	names := func(nodes []kubeplan.Node) []string {
+		var out []string
+		for _, n := range nodes {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	lose = func(ctx context.Context, tg *kubeplan.Target, nodes []kubeplan.Node) error {
+		t0 := time.Now()
+		if err := k.StopNodes(ctx, tg.Name, names(nodes)); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "kind: cluster %s: stopped node containers %v in %.1fs\n", tg.Name, names(nodes), time.Since(t0).Seconds())
+		return nil
+	}
+	restore = func(ctx context.Context, tg *kubeplan.Target, nodes []kubeplan.Node) error {
+		t0 := time.Now()
+		if err := k.StartNodes(ctx, tg.Name, names(nodes)); err != nil {
+			return err
+		}
+		if err := kindbackend.Readopt(ctx, tg.CS, nodes, kindbackend.WaitForReady, 3*time.Second); err != nil {
+			return fmt.Errorf("kind cluster %s: %w", tg.Name, err)
+		}
+		fmt.Fprintf(logw, "kind: cluster %s: node containers %v started, Ready and adopted again in %.1fs\n", tg.Name, names(nodes), time.Since(t0).Seconds())
+		return nil
+	}
+	return lose, restore
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetsim/fleetsim/kindbackend"
+	"github.com/fleetsim/fleetsim/kubeplan"
 )
 
 const (
@@ -105,11 +106,15 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 	ctx := kindRunContext(t)
 
 	t.Run("fits", func(t *testing.T) {
+		// --fail-site us-east: its worker container is stopped, its Node
+		// deleted, and its 2 replicas go to eu-west's kind cluster, whose node
+		// has 7 GPUs free; then the container starts again and the node is
+		// adopted again.
 		// --measure: after the check, the calls of a 10 s window (rates ×
 		// 2: about 17 calls, all from New York to us-east) go to the kind
 		// pods through NodePort Services and the delay proxies.
 		r := runCtx(t, ctx, "validate-plan", kindPlan, "--backend", "kind", "--output", "json", "--timeout", "90s",
-			"--measure", "10s", "--measure-scale", "2")
+			"--fail-site", "us-east", "--require-failover", "--measure", "10s", "--measure-scale", "2")
 		defer assertKindClustersGone(t, r.stderr, before)
 		if r.err != nil {
 			t.Fatalf("validate-plan: %v\n%s\n%s", r.err, r.stdout, r.stderr)
@@ -143,6 +148,9 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 				t.Errorf("no worker adopted as %s with 8 GPUs in the log:\n%s", c, r.stderr)
 			}
 		}
+		checkKindFailover(t, sr.Failures, r.stderr)
+		// After the failure and the restore the planned pods run again
+		// (checked again before measuring): --measure reaches them.
 		checkKindMeasured(t, &rep)
 	})
 
@@ -218,5 +226,32 @@ func checkKindMeasured(t *testing.T, rep *validatePlanReport) {
 	t.Logf("kind pods: median |difference| %.1f%% over %d compared calls: %+v", med, c.Compared, m.Rows)
 	if !(med <= 10) {
 		t.Errorf("median |difference| %.1f%%, want at most 10%%: %+v", med, m.Rows)
+	}
+}
+
+// checkKindFailover: the us-east failure stopped exactly us-east's worker
+// container (kind cluster -0), removed its one node, and placed both
+// displaced replicas on eu-west's cluster as Running and Ready pods; the
+// container was started again and its node was Ready and adopted again.
+func checkKindFailover(t *testing.T, failures []kubeplan.FailureReport, stderr string) {
+	t.Helper()
+	if len(failures) != 1 {
+		t.Fatalf("%d failures reported, want 1 (us-east)", len(failures))
+	}
+	fr := failures[0]
+	if fr.Site != "us-east" || fr.NodesRemoved != 1 || fr.Displaced != 2 || fr.Placed != 2 || fr.ShortReplicas != 0 || fr.PlacedOn["eu-west-euw"] != 2 {
+		t.Errorf("failure %+v: want us-east, 1 node removed, 2 displaced, both placed on eu-west-euw, none short", fr)
+	}
+	stopped := regexp.MustCompile(`kind: cluster (fleetsim-[0-9a-f]+-0): stopped node containers \[(fleetsim-[0-9a-f]+-0-worker)\]`)
+	m := stopped.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no stopped us-east worker container in the log:\n%s", stderr)
+	}
+	back := regexp.MustCompile(`kind: cluster ` + m[1] + `: node containers \[` + m[2] + `\] started, Ready and adopted again`)
+	if !back.MatchString(stderr) {
+		t.Errorf("%s not started, Ready and adopted again in the log:\n%s", m[2], stderr)
+	}
+	if strings.Contains(stderr, "-1: stopped node containers") {
+		t.Errorf("eu-west's worker was stopped too:\n%s", stderr)
 	}
 }

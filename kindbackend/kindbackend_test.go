@@ -175,3 +175,61 @@ func TestAdopt(t *testing.T) {
 		t.Error("adopting a node that does not exist: got no error")
 	}
 }
+
+// TestStopStartRefuseOthers: StopNodes and StartNodes touch only clusters
+// this Kind created (no docker call is made for any other).
+func TestStopStartRefuseOthers(t *testing.T) {
+	k := New(nil)
+	ctx := context.Background()
+	for _, f := range []func(context.Context, string, []string) error{k.StopNodes, k.StartNodes} {
+		if err := f(ctx, "fleetsim-abcdef", []string{"fleetsim-abcdef-worker"}); err == nil || !strings.Contains(err.Error(), "not created by this run") {
+			t.Errorf("got %v, want a refusal", err)
+		}
+	}
+}
+
+// TestReadopt: WaitNamedReady names each node that is not registered or
+// not Ready, and not the Ready ones; once all are Ready, Readopt labels
+// them and advertises their GPUs again.
+func TestReadopt(t *testing.T) {
+	ctx := context.Background()
+	node := func(name string, ready corev1.ConditionStatus) *corev1.Node {
+		return &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Status: corev1.NodeStatus{
+				Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}},
+				Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")},
+				Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")},
+			},
+		}
+	}
+	cs := fake.NewSimpleClientset(node("a", corev1.ConditionTrue), node("b", corev1.ConditionFalse))
+	err := WaitNamedReady(ctx, cs, []string{"a", "b", "c"}, 0)
+	if err == nil {
+		t.Fatal("b not Ready and c missing: got no error")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "b (not Ready)") || !strings.Contains(msg, "c (not registered)") || strings.Contains(msg, "a ") {
+		t.Errorf("got %q, want b not Ready and c not registered, and a not named", msg)
+	}
+	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, node("b", corev1.ConditionTrue), metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []kubeplan.Node{
+		{Name: "a", Region: "us-east", Cluster: "us-east-use", GPU: "h100", GPUs: 8},
+		{Name: "b", Region: "us-east", Cluster: "us-east-use", GPU: "h100", GPUs: 4},
+	}
+	if err := Readopt(ctx, cs, nodes, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		got, err := cs.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gpus := got.Status.Allocatable[kubeplan.ResourceGPU]
+		if got.Labels[kubeplan.LabelZone] != n.Cluster || gpus.Value() != int64(n.GPUs) {
+			t.Errorf("%s: zone label %q, %d GPUs allocatable; want %s and %d", n.Name, got.Labels[kubeplan.LabelZone], gpus.Value(), n.Cluster, n.GPUs)
+		}
+	}
+}

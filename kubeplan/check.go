@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/fleetsim/fleetsim/planner"
 )
@@ -47,9 +48,21 @@ type Options struct {
 	// (kind), already labelled and advertising their GPUs. Setup then
 	// starts no node agent and registers nothing, a replica counts as
 	// placed only when its pod is Running and Ready (its container really
-	// started and answers its readiness probe), FailSite is refused, and
+	// started and answers its readiness probe), FailSite needs LoseNodes
+	// and Restore needs RestoreNodes (without them they are refused), and
 	// RemoveNodes leaves the nodes alone.
 	RealNodes bool
+	// LoseNodes, with RealNodes, stops the kubelets of one cluster's nodes
+	// held by target tg (kind: stops their node containers) so that they
+	// cannot register again; FailSite calls it after cordoning the nodes
+	// and before deleting them and their pods. Unused without RealNodes.
+	LoseNodes func(ctx context.Context, tg *Target, nodes []Node) error
+	// RestoreNodes, with RealNodes, brings back nodes LoseNodes stopped
+	// and returns once they are registered, Ready, labelled and
+	// advertising their GPUs again (kind: start the containers, wait, and
+	// adopt the nodes again); Restore calls it per cluster. Unused
+	// without RealNodes.
+	RestoreNodes func(ctx context.Context, tg *Target, nodes []Node) error
 	// PodCPU and PodMemory are each replica pod's CPU and memory requests
 	// (Kubernetes quantities; defaults "1" and "1Gi", which the registered
 	// nodes' 224 cores and 2 TiB never limit). Real nodes on a small host
@@ -382,8 +395,8 @@ func (v *Validator) pendingReason(ctx context.Context, tg *Target, p *corev1.Pod
 // cluster after another in scenario order, as failover Deployments the
 // real scheduler places. Call it after Check; Restore undoes it.
 func (v *Validator) FailSite(ctx context.Context, ps planner.PlannedStrategy, site string) (*FailureReport, error) {
-	if v.opt.RealNodes {
-		return nil, errors.New("fail site: not supported on real nodes (a deleted Node's kubelet registers it again)")
+	if v.opt.RealNodes && (v.opt.LoseNodes == nil || v.opt.RestoreNodes == nil) {
+		return nil, errors.New("fail site: on real nodes it needs Options.LoseNodes and RestoreNodes (a deleted Node's running kubelet registers it again)")
 	}
 	groups, err := v.Topo.Groups(ps)
 	if err != nil {
@@ -403,8 +416,17 @@ func (v *Validator) FailSite(ctx context.Context, ps planner.PlannedStrategy, si
 				return nil, fmt.Errorf("cordon %s: %w", n.Name, err)
 			}
 		}
+		if v.opt.RealNodes {
+			// Stop the kubelets first: a running one would register its
+			// deleted Node again.
+			if err := v.opt.LoseNodes(ctx, tg, c.Nodes); err != nil {
+				return nil, fmt.Errorf("lose the nodes of cluster %s: %w", c.ID(), err)
+			}
+		}
 		for _, n := range c.Nodes {
-			tg.Agent.Forget(n.Name)
+			if tg.Agent != nil {
+				tg.Agent.Forget(n.Name)
+			}
 			if err := deletePods(ctx, tg.CS, "spec.nodeName="+n.Name); err != nil {
 				return nil, err
 			}
@@ -476,14 +498,26 @@ func residencyNote(res string) string {
 }
 
 // Restore puts back the nodes FailSite removed (the strategy's objects
-// are removed by Cleanup).
+// are removed by Cleanup): the node agent registers them again, or, with
+// RealNodes, Options.RestoreNodes brings them back.
 func (v *Validator) Restore(ctx context.Context, site string) error {
+	if v.opt.RealNodes && v.opt.RestoreNodes == nil {
+		return errors.New("restore: on real nodes it needs Options.RestoreNodes")
+	}
 	for i := range v.Topo.Clusters {
 		c := &v.Topo.Clusters[i]
-		if c.Region == site {
-			if err := v.target[c.ID()].Agent.Register(ctx, c.Nodes); err != nil {
-				return err
+		if c.Region != site {
+			continue
+		}
+		tg := v.target[c.ID()]
+		if v.opt.RealNodes {
+			if err := v.opt.RestoreNodes(ctx, tg, c.Nodes); err != nil {
+				return fmt.Errorf("restore the nodes of cluster %s: %w", c.ID(), err)
 			}
+			continue
+		}
+		if err := tg.Agent.Register(ctx, c.Nodes); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -523,13 +557,20 @@ func (v *Validator) Cleanup(ctx context.Context, strategy string, dropNamespace 
 	return errors.Join(errs...)
 }
 
+// scale sets a Deployment's replicas, reading its scale again when the
+// deployment controller updated it in between (a conflict; with real
+// kubelets the controller writes the Deployment's status often).
 func scale(ctx context.Context, cs kubernetes.Interface, ns, name string, n int) error {
-	s, err := cs.AppsV1().Deployments(ns).GetScale(ctx, name, metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s, err := cs.AppsV1().Deployments(ns).GetScale(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = int32(n)
+		_, err = cs.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("scale %s: %w", name, err)
-	}
-	s.Spec.Replicas = int32(n)
-	if _, err := cs.AppsV1().Deployments(ns).UpdateScale(ctx, name, s, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("scale %s: %w", name, err)
 	}
 	return nil

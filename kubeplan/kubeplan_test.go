@@ -2,7 +2,9 @@ package kubeplan
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -213,7 +215,8 @@ func TestDNSName(t *testing.T) {
 // when its pod is Running and Ready (a kubelet ran its readiness probe),
 // and a not-Ready pod is reported with its container's waiting reason;
 // without it (the node agent's pods) Running suffices. Setup registers no
-// node, RemoveNodes deletes none, FailSite is refused.
+// node, RemoveNodes deletes none, FailSite and Restore are refused without
+// the LoseNodes and RestoreNodes hooks.
 func TestRealNodes(t *testing.T) {
 	node := Node{Name: "kind-worker", Region: "us-east", Cluster: "us-east-use", GPU: "h100", GPUs: 8}
 	topo := &Topology{Clusters: []Cluster{{Region: "us-east", Name: "use", Nodes: []Node{node}}}}
@@ -276,7 +279,10 @@ func TestRealNodes(t *testing.T) {
 			t.Errorf("Setup registered %d nodes on real nodes, want 0", len(nodes.Items))
 		}
 		if _, err := v.FailSite(ctx, planner.PlannedStrategy{Name: "s"}, "us-east"); err == nil {
-			t.Error("FailSite on real nodes: got no error, want a refusal")
+			t.Error("FailSite on real nodes without LoseNodes and RestoreNodes: got no error, want a refusal")
+		}
+		if err := v.Restore(ctx, "us-east"); err == nil {
+			t.Error("Restore on real nodes without RestoreNodes: got no error, want a refusal")
 		}
 		if _, err := cs.CoreV1().Nodes().Create(ctx, NodeObject(node), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -329,5 +335,84 @@ func TestPodOptions(t *testing.T) {
 				t.Errorf("got readiness probe %+v, want HTTP GET /health", p)
 			}
 		})
+	}
+}
+
+// TestRealNodesFailSite: on real nodes FailSite cordons the site's nodes,
+// then calls LoseNodes (while the nodes still exist, so their kubelets
+// are stopped before the Node objects go), then deletes the nodes and
+// their pods; nodes of other sites stay. Restore calls RestoreNodes with
+// the site's nodes, and only those.
+func TestRealNodesFailSite(t *testing.T) {
+	ctx := context.Background()
+	east := Node{Name: "c-worker", Region: "us-east", Cluster: "us-east-use", GPU: "h100", GPUs: 8}
+	west := Node{Name: "c-worker2", Region: "eu-west", Cluster: "eu-west-euw", GPU: "h100", GPUs: 8}
+	topo := &Topology{Clusters: []Cluster{
+		{Region: "us-east", Name: "use", Nodes: []Node{east}},
+		{Region: "eu-west", Name: "euw", Nodes: []Node{west}},
+	}}
+	onEast := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"}, Spec: corev1.PodSpec{NodeName: east.Name}}
+	cs := fake.NewSimpleClientset(NodeObject(east), NodeObject(west), onEast)
+	var lost, restored []string
+	opts := Options{
+		RealNodes: true,
+		LoseNodes: func(ctx context.Context, tg *Target, nodes []Node) error {
+			for _, n := range nodes {
+				got, err := tg.CS.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+				if err != nil {
+					t.Errorf("LoseNodes(%s): the node is already gone: %v", n.Name, err)
+					continue
+				}
+				if !got.Spec.Unschedulable {
+					t.Errorf("LoseNodes(%s): the node is not cordoned yet", n.Name)
+				}
+				lost = append(lost, tg.Name+"/"+n.Name)
+			}
+			return nil
+		},
+		RestoreNodes: func(ctx context.Context, tg *Target, nodes []Node) error {
+			for _, n := range nodes {
+				restored = append(restored, tg.Name+"/"+n.Name)
+			}
+			return nil
+		},
+	}
+	v, err := NewValidator(topo, []*Target{{Name: "kind-c", CS: cs, Clusters: []string{"us-east-use", "eu-west-euw"}}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := v.FailSite(ctx, planner.PlannedStrategy{Name: "s"}, "us-east")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.NodesRemoved != 1 || !slices.Equal(lost, []string{"kind-c/c-worker"}) {
+		t.Errorf("got %d nodes removed, LoseNodes on %v; want 1 and [kind-c/c-worker]", fr.NodesRemoved, lost)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, east.Name, metav1.GetOptions{}); err == nil {
+		t.Errorf("node %s still exists after its site failed", east.Name)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, west.Name, metav1.GetOptions{}); err != nil {
+		t.Errorf("node %s of another site: %v", west.Name, err)
+	}
+	if _, err := cs.CoreV1().Pods("ns").Get(ctx, "p", metav1.GetOptions{}); err == nil {
+		t.Error("the failed node's pod still exists")
+	}
+	if err := v.Restore(ctx, "us-east"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(restored, []string{"kind-c/c-worker"}) {
+		t.Errorf("RestoreNodes on %v, want [kind-c/c-worker]", restored)
+	}
+	boom := errors.New("docker stop failed")
+	opts.LoseNodes = func(context.Context, *Target, []Node) error { return boom }
+	v, err = NewValidator(topo, []*Target{{Name: "kind-c", CS: cs, Clusters: []string{"us-east-use", "eu-west-euw"}}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.FailSite(ctx, planner.PlannedStrategy{Name: "s"}, "eu-west"); !errors.Is(err, boom) {
+		t.Errorf("FailSite with a failing LoseNodes: got %v, want its error", err)
+	}
+	if _, err := cs.CoreV1().Nodes().Get(ctx, west.Name, metav1.GetOptions{}); err != nil {
+		t.Errorf("node %s deleted although its kubelet could not be stopped: %v", west.Name, err)
 	}
 }
