@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -15,7 +16,7 @@ import (
 )
 
 const (
-	kindPlan         = "testdata/kind-two-regions.plan.yaml"
+	kindPlan         = "testdata/kind-agentic.plan.yaml"
 	kindPlanOverfull = "testdata/kind-two-regions-overfull.plan.yaml"
 )
 
@@ -106,13 +107,16 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 	ctx := kindRunContext(t)
 
 	t.Run("fits", func(t *testing.T) {
+		// The plan: one replica of TP 2 per site, serving chat from New
+		// York and agent sessions from London.
 		// --fail-site us-east: its worker container is stopped, its Node
-		// deleted, and its 2 replicas go to eu-west's kind cluster, whose node
-		// has 7 GPUs free; then the container starts again and the node is
-		// adopted again.
+		// deleted, and its replica goes to eu-west's kind cluster, whose
+		// node has 6 GPUs free; then the container starts again and the
+		// node is adopted again.
 		// --measure: after the check, the calls of a 10 s window (rates ×
-		// 2: about 17 calls, all from New York to us-east) go to the kind
-		// pods through NodePort Services and the delay proxies.
+		// 2: about 17 chat calls to us-east and 7 agent sessions of 3
+		// steps to eu-west) go to the kind pods through NodePort Services
+		// and the delay proxies.
 		r := runCtx(t, ctx, "validate-plan", kindPlan, "--backend", "kind", "--output", "json", "--timeout", "90s",
 			"--fail-site", "us-east", "--require-failover", "--measure", "10s", "--measure-scale", "2")
 		defer assertKindClustersGone(t, r.stderr, before)
@@ -123,16 +127,17 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 			t.Fatalf("json: %v\n%s", err, r.stdout)
 		}
-		// The plan file: us-east 2 and eu-west 1 replicas of TP 1, so 3
-		// GPUs, on one kind cluster per scenario cluster.
+		// The plan file: us-east 1 and eu-west 1 replicas of TP 2, so 4
+		// GPUs (each pod requests 2), on one kind cluster per scenario
+		// cluster.
 		if !rep.OK || rep.ControlPlanes != 2 || rep.Nodes != 2 || len(rep.Strategies) != 1 {
 			t.Fatalf("ok %v, %d control planes, %d nodes, %d strategies; want true, 2, 2, 1\n%s", rep.OK, rep.ControlPlanes, rep.Nodes, len(rep.Strategies), r.stdout)
 		}
 		sr := rep.Strategies[0]
-		if sr.GPUsPlanned != 3 || sr.GPUsAllocated != 3 {
-			t.Errorf("GPUs planned %d, allocated %d; want 3 and 3", sr.GPUsPlanned, sr.GPUsAllocated)
+		if sr.GPUsPlanned != 4 || sr.GPUsAllocated != 4 {
+			t.Errorf("GPUs planned %d, allocated %d; want 4 and 4", sr.GPUsPlanned, sr.GPUsAllocated)
 		}
-		want := map[string]int{"us-east": 2, "eu-west": 1}
+		want := map[string]int{"us-east": 1, "eu-west": 1}
 		for _, g := range sr.Groups {
 			// On real nodes Running counts pods Running and Ready on a node
 			// labelled with the group's site, cluster and GPU.
@@ -189,8 +194,9 @@ func TestIntegrationValidatePlanKind(t *testing.T) {
 
 // checkKindMeasured: the measured run used the kind pods (every pool at a
 // node address, http://<node IP>:<node port>), every request sent came
-// back OK, at least 10 were compared, and the median |difference| over
-// TTFT and E2E p50 and p95 is at most 10%. The aim is the local backend's
+// back OK, at least 10 calls and 3 agent sessions were compared, every
+// row (chat and agent TTFT and E2E, agent task time) is there, and the
+// median |difference| over them is at most 10%. The aim is the local backend's
 // (docs/measure.md); kube-proxy's random choice of pod instead of the
 // least-loaded one, and the pods sharing 2 cores with two clusters, cost a
 // few per cent (docs/validate-plan.md measured 3.1% against 0.6% for the
@@ -214,13 +220,25 @@ func checkKindMeasured(t *testing.T, rep *validatePlanReport) {
 	if c.Sent == 0 || c.OK != c.Sent || c.Failed != 0 || c.Compared < 10 {
 		t.Errorf("requests %+v: want every sent request ok and at least 10 compared", c)
 	}
-	if len(m.Rows) != 4 {
-		t.Fatalf("%d rows, want 4 (chat ttft and e2e, p50 and p95)", len(m.Rows))
+	if c.Sessions < 3 {
+		t.Errorf("%d agent sessions compared, want at least 3 (about 7 start in the window)", c.Sessions)
 	}
+	// chat and agent: ttft and e2e per call, p50 and p95; agent: task
+	// per session, p50 and p95.
+	var got []string
 	for _, row := range m.Rows {
+		got = append(got, fmt.Sprintf("%s %s p%g", row.Workload, row.Metric, row.Percentile))
 		if row.Skipped != "" || row.PredictedMs <= 0 || row.MeasuredMs <= 0 {
 			t.Errorf("row %+v: want positive predicted and measured", row)
 		}
+	}
+	for _, w := range []string{"chat ttft p50", "chat e2e p95", "agent ttft p50", "agent e2e p95", "agent task p50", "agent task p95"} {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %s row; rows %v", w, got)
+		}
+	}
+	if len(m.Rows) != 10 {
+		t.Errorf("%d rows, want 10: %v", len(m.Rows), got)
 	}
 	med := m.MedianAbsDiffPct()
 	t.Logf("kind pods: median |difference| %.1f%% over %d compared calls: %+v", med, c.Compared, m.Rows)
@@ -230,8 +248,8 @@ func checkKindMeasured(t *testing.T, rep *validatePlanReport) {
 }
 
 // checkKindFailover: the us-east failure stopped exactly us-east's worker
-// container (kind cluster -0), removed its one node, and placed both
-// displaced replicas on eu-west's cluster as Running and Ready pods; the
+// container (kind cluster -0), removed its one node, and placed the
+// displaced replica on eu-west's cluster as a Running and Ready pod; the
 // container was started again and its node was Ready and adopted again.
 func checkKindFailover(t *testing.T, failures []kubeplan.FailureReport, stderr string) {
 	t.Helper()
@@ -239,8 +257,8 @@ func checkKindFailover(t *testing.T, failures []kubeplan.FailureReport, stderr s
 		t.Fatalf("%d failures reported, want 1 (us-east)", len(failures))
 	}
 	fr := failures[0]
-	if fr.Site != "us-east" || fr.NodesRemoved != 1 || fr.Displaced != 2 || fr.Placed != 2 || fr.ShortReplicas != 0 || fr.PlacedOn["eu-west-euw"] != 2 {
-		t.Errorf("failure %+v: want us-east, 1 node removed, 2 displaced, both placed on eu-west-euw, none short", fr)
+	if fr.Site != "us-east" || fr.NodesRemoved != 1 || fr.Displaced != 1 || fr.Placed != 1 || fr.ShortReplicas != 0 || fr.PlacedOn["eu-west-euw"] != 1 {
+		t.Errorf("failure %+v: want us-east, 1 node removed, 1 displaced, placed on eu-west-euw, none short", fr)
 	}
 	stopped := regexp.MustCompile(`kind: cluster (fleetsim-[0-9a-f]+-0): stopped node containers \[(fleetsim-[0-9a-f]+-0-worker)\]`)
 	m := stopped.FindStringSubmatch(stderr)
