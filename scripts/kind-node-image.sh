@@ -23,7 +23,9 @@
 #   rootfs-<suite>-<key>.tar   the debootstrap rootfs (key: mirror + packages)
 #   bin/<name>-<version>/      Go-built binaries (also kube-proxy and coredns)
 #   images-<version>.tar       the `docker save` of the control-plane images
-# Prints what it built and how long each part took.
+# Does nothing when Docker has a node image built from the same inputs (its
+# label io.fleetsim.inputs; see "up to date?" below). Prints what it built
+# and how long each part took.
 #
 # Needs root, Go, apt-get (for debootstrap and libseccomp-dev) and a running
 # Docker engine (scripts/docker-up.sh). To boot the result, the machine must
@@ -42,6 +44,7 @@
 #   CP_BIN_DIR    kube-apiserver, kube-controller-manager, kube-scheduler, etcd
 #                                                   [.cache/controlplane/bin]
 #   NODE_IMAGE    node image tag                    [fleetsim/kind-node:$KUBE_VERSION]
+#   FORCE         1: build even if the node image is up to date  [0]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -271,6 +274,7 @@ import_image() {
 # container. The same is done here with local binaries and images built
 # FROM scratch, since no registry is reachable.
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
+KUBE_BIN_DIR_SET=${KUBE_BIN_DIR:-}${CP_BIN_DIR:-}
 KUBE_BIN_DIR=${KUBE_BIN_DIR:-$ROOT/.cache/kind/bin}
 CP_BIN_DIR=${CP_BIN_DIR:-$ROOT/.cache/controlplane/bin}
 NODE_IMAGE=${NODE_IMAGE:-fleetsim/kind-node:$KUBE_VERSION}
@@ -462,7 +466,7 @@ node_layer() {
 	local old
 	old=$(docker image inspect --format '{{.Id}}' "$NODE_IMAGE" 2>/dev/null || true)
 	docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' --change 'CMD []' \
-		"$id" "$NODE_IMAGE" >/dev/null
+		--change "LABEL $INPUTS_LABEL=$INPUTS" "$id" "$NODE_IMAGE" >/dev/null
 	drop_replaced "$old" "$NODE_IMAGE"
 	# The base the replaced node image was built on, now unused.
 	if [ -n "$OLD_BASE" ]; then
@@ -471,6 +475,33 @@ node_layer() {
 	docker rm -f -v "$id" >/dev/null
 	BUILD_CTR=""
 }
+
+# --- 0. up to date? -------------------------------------------------------
+# The node image is labelled with a hash of what it is built from: this
+# script, the scripts and Go modules of the binaries, kindimage/, the
+# pinned versions, the Debian mirror and packages, and the Go version. When
+# Docker already has a node image with the same hash, nothing is built
+# (FORCE=1 builds anyway; so does a KUBE_BIN_DIR or CP_BIN_DIR of your own,
+# whose binaries the hash cannot vouch for). CI starts each run from a fresh
+# clone with an empty .cache/ but the same Docker engine: this keeps it from
+# rebuilding the image, and from needing the Debian mirror, every run.
+inputs_hash() {
+	{
+		echo "$KIND_VERSION $CONTAINERD_VERSION $RUNC_VERSION $CRICTL_VERSION $CNI_PLUGINS_VERSION"
+		echo "$SUITE $MIRROR $PACKAGES $BASE_VERSION $KUBE_VERSION $NODE_IMAGE"
+		go version
+		find scripts/kind-node-image.sh scripts/build-kube-node.sh scripts/build-controlplane.sh \
+			kindimage tools/kubenode tools/controlplane -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+	} | sha256sum | cut -c1-16
+}
+INPUTS=$(inputs_hash)
+INPUTS_LABEL=io.fleetsim.inputs
+if [ "$KUBE_LAYER" = 1 ] && [ "${FORCE:-0}" != 1 ] && [ -z "${KUBE_BIN_DIR_SET:-}" ] &&
+	[ "$(docker image inspect --format "{{index .Config.Labels \"$INPUTS_LABEL\"}}" "$NODE_IMAGE" 2>/dev/null || true)" = "$INPUTS" ] &&
+	docker image inspect "$IMAGE" >/dev/null 2>&1; then
+	log "$NODE_IMAGE is up to date (inputs $INPUTS); nothing to build (FORCE=1 rebuilds)"
+	exit 0
+fi
 
 t_start=$(date +%s.%N)
 step "host tools" host_tools
