@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -141,10 +142,14 @@ func startKindTargets(ctx context.Context, k *kindbackend.Kind, f *validatePlanF
 }
 
 // kindEndpoints exposes each pool of strategy ps (one deployment's
-// replicas at one site) through a NodePort Service on its kind cluster and
-// returns measure.Options.Endpoints for them. A pool whose replicas span
-// several scenario clusters has no single Service; it is left out (and
-// measure emulates it in-process), with a line in the log.
+// replicas at one site, as the simulator pools them) through a NodePort
+// Service and returns measure.Options.Endpoints for them. A pool in one
+// scenario cluster gets its group's Service; one split over several
+// scenario clusters of its site gets one Service over all of their
+// planned pods when they share a kind cluster (--control-planes shared).
+// A pool whose groups are in different kind clusters, or differ in GPU
+// type or TP, has no one Service: it is left out (measured in-process),
+// with a line on logw saying why.
 func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kubeplan.Target, ps planner.PlannedStrategy, logw io.Writer) (map[string]string, error) {
 	groups, err := topo.Groups(ps)
 	if err != nil {
@@ -157,31 +162,62 @@ func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kube
 		}
 		return measure.PoolKey(g.Site, model)
 	}
-	count := map[string]int{}
+	var keys []string // in the order of groups, for a stable log
+	pools := map[string][]kubeplan.Group{}
 	for _, g := range groups {
-		if g.Replicas > 0 {
-			count[key(g)]++
-		}
-	}
-	eps := map[string]string{}
-	for _, g := range groups {
-		k := key(g)
 		if g.Replicas <= 0 {
 			continue
 		}
-		if count[k] > 1 {
-			fmt.Fprintf(logw, "strategy %s: pool %s spans %d clusters, no single Service reaches it: measured on in-process emulators\n", ps.Name, k, count[k])
-			continue
+		k := key(g)
+		if _, ok := pools[k]; !ok {
+			keys = append(keys, k)
 		}
+		pools[k] = append(pools[k], g)
+	}
+	targetOf := func(g kubeplan.Group) (int, error) {
 		ti := slices.IndexFunc(targets, func(t *kubeplan.Target) bool { return slices.Contains(t.Clusters, g.Cluster) })
 		if ti < 0 {
-			return nil, fmt.Errorf("group %s: no kind cluster holds cluster %s", g.Name(), g.Cluster)
+			return -1, fmt.Errorf("group %s: no kind cluster holds cluster %s", g.Name(), g.Cluster)
 		}
-		u, err := kindbackend.Expose(ctx, targets[ti].CS, g)
+		return ti, nil
+	}
+	eps := map[string]string{}
+	for _, k := range keys {
+		gs := pools[k]
+		ti, err := targetOf(gs[0])
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		pods := 0
+		svc := kubeplan.ServiceObject(gs[0])
+		if len(gs) > 1 {
+			inOne := true
+			for _, g := range gs {
+				names = append(names, g.Name())
+				pods += g.Replicas
+				if tj, err := targetOf(g); err != nil {
+					return nil, err
+				} else if tj != ti {
+					inOne = false
+				}
+			}
+			if !inOne {
+				fmt.Fprintf(logw, "strategy %s: pool %s spans %d scenario clusters on different kind clusters, no single Service reaches it: measured on in-process emulators (--control-planes shared puts them on one)\n", ps.Name, k, len(gs))
+				continue
+			}
+			if svc, err = kubeplan.PoolServiceObject(gs); err != nil {
+				fmt.Fprintf(logw, "strategy %s: pool %s: %v: measured on in-process emulators\n", ps.Name, k, err)
+				continue
+			}
+		} else {
+			names, pods = []string{gs[0].Name()}, gs[0].Replicas
+		}
+		u, err := kindbackend.ExposeService(ctx, targets[ti].CS, svc)
 		if err != nil {
 			return nil, fmt.Errorf("kind cluster %s: %w", targets[ti].Name, err)
 		}
-		fmt.Fprintf(logw, "kind: pool %s (%d pods of %s) at %s\n", k, g.Replicas, g.Name(), u)
+		fmt.Fprintf(logw, "kind: pool %s (%d pods of %s) at %s\n", k, pods, strings.Join(names, ", "), u)
 		eps[k] = u
 	}
 	return eps, nil

@@ -23,7 +23,13 @@ import (
 // group, chosen at random. The Service goes when its namespace is deleted
 // (Validator.Cleanup).
 func Expose(ctx context.Context, cs kubernetes.Interface, g kubeplan.Group) (string, error) {
-	svc := kubeplan.ServiceObject(g)
+	return ExposeService(ctx, cs, kubeplan.ServiceObject(g))
+}
+
+// ExposeService is Expose for any NodePort Service of one port, such as
+// kubeplan.PoolServiceObject's over several groups: it creates svc and
+// returns the URL of its node port at the first worker's address.
+func ExposeService(ctx context.Context, cs kubernetes.Interface, svc *corev1.Service) (string, error) {
 	got, err := cs.CoreV1().Services(svc.Namespace).Create(ctx, svc, metav1.CreateOptions{})
 	if err != nil {
 		return "", fmt.Errorf("service %s/%s: %w", svc.Namespace, svc.Name, err)

@@ -416,3 +416,55 @@ func TestRealNodesFailSite(t *testing.T) {
 		t.Errorf("node %s deleted although its kubelet could not be stopped: %v", west.Name, err)
 	}
 }
+
+// TestPoolServiceObject: the pool Service over a site's groups selects the
+// planned pods of every one of them (labels as Objects sets them), and
+// neither a failover pod nor another model's or site's pod; groups that
+// are not one pool are refused.
+func TestPoolServiceObject(t *testing.T) {
+	a := Group{Strategy: "s", Site: "us-east", Cluster: "us-east-a", Model: "m", GPU: "h100", TP: 1, Replicas: 8}
+	b := a
+	b.Cluster, b.Replicas = "us-east-b", 2
+	svc, err := PoolServiceObject([]Group{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	selects := func(labels map[string]string) bool {
+		for k, v := range svc.Spec.Selector {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	podLabels := func(g Group) map[string]string {
+		d, _ := Objects("ns", g, "")
+		return d.Spec.Template.Labels
+	}
+	for _, g := range []Group{a, b} {
+		if !selects(podLabels(g)) {
+			t.Errorf("the pool Service (selector %v) misses group %s's pods", svc.Spec.Selector, g.Name())
+		}
+	}
+	other := a
+	other.Model = "m2"
+	elsewhere := a
+	elsewhere.Site, elsewhere.Cluster = "eu-west", "eu-west-a"
+	if selects(podLabels(other)) || selects(podLabels(elsewhere)) {
+		t.Errorf("the pool Service (selector %v) selects another model's or site's pods", svc.Spec.Selector)
+	}
+	if fo := FailoverObjects("ns", a, "eu-west-a", "", 1); selects(fo.Spec.Template.Labels) {
+		t.Errorf("the pool Service (selector %v) selects failover pods", svc.Spec.Selector)
+	}
+	if svc.Name == a.Name() || svc.Name == b.Name() || svc.Spec.Type != corev1.ServiceTypeNodePort {
+		t.Errorf("got name %s, type %s; want a NodePort named apart from the groups' Services", svc.Name, svc.Spec.Type)
+	}
+	l4 := b
+	l4.GPU = "l4"
+	if _, err := PoolServiceObject([]Group{a, l4}); err == nil {
+		t.Error("groups of different GPU types: got no error")
+	}
+	if _, err := PoolServiceObject(nil); err == nil {
+		t.Error("no groups: got no error")
+	}
+}

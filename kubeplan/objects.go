@@ -1,6 +1,7 @@
 package kubeplan
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -161,6 +162,35 @@ func ServiceObject(g Group) *corev1.Service {
 			Ports:    []corev1.ServicePort{{Name: "http", Port: 8000, TargetPort: intstr.FromString("http"), Protocol: corev1.ProtocolTCP}},
 		},
 	}
+}
+
+// PoolServiceObject is ServiceObject for a pool the simulator sees as one
+// and the plan splits over several scenario clusters of a site: groups are
+// every group of one strategy's model at one site, all of one GPU type and
+// TP (their Deployments differ only in cluster), on one control plane. The
+// NodePort Service selects the planned pods of all of them (role planned,
+// so no failover pod) and is named after the model, GPU and site. Groups
+// that differ in strategy, site, model, GPU or TP are an error.
+func PoolServiceObject(groups []Group) (*corev1.Service, error) {
+	if len(groups) == 0 {
+		return nil, errors.New("pool service: no groups")
+	}
+	g := groups[0]
+	for _, o := range groups[1:] {
+		if o.Strategy != g.Strategy || o.Site != g.Site || o.Model != g.Model || o.GPU != g.GPU || o.TP != g.TP {
+			return nil, fmt.Errorf("pool service: groups %s and %s are not one pool (strategy, site, model, GPU and TP must agree)", g.Name(), o.Name())
+		}
+	}
+	svc := ServiceObject(g)
+	name := dnsName(g.Model + "-" + g.GPU + "-" + g.Site)
+	svc.Name = name
+	delete(svc.Labels, "fleetsim.io/group")
+	svc.Labels["fleetsim.io/pool"] = name
+	svc.Spec.Selector = map[string]string{
+		LabelManaged: ManagedBy, LabelStrategy: dnsName(g.Strategy), LabelSite: dnsName(g.Site),
+		LabelModel: dnsName(g.Model), LabelRole: "planned",
+	}
+	return svc, nil
 }
 
 func pdb(ns, name string, labels map[string]string) *policyv1.PodDisruptionBudget {
