@@ -2,9 +2,7 @@ package kindbackend
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -65,8 +63,8 @@ func (k *Kind) ownNodes(name string, nodes []string) error {
 // dockerEach runs `docker <verb> <container>` for each container in turn.
 func dockerEach(ctx context.Context, verb string, containers []string) error {
 	for _, c := range containers {
-		if out, err := exec.CommandContext(ctx, "docker", verb, c).CombinedOutput(); err != nil {
-			return fmt.Errorf("docker %s %s: %w: %s", verb, c, err, strings.TrimSpace(string(out)))
+		if err := docker(ctx, verb, c); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -75,8 +73,7 @@ func dockerEach(ctx context.Context, verb string, containers []string) error {
 // WaitNamedReady waits until every node named in names exists and is
 // Ready, or timeout.
 func WaitNamedReady(ctx context.Context, cs kubernetes.Interface, names []string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return pollReady(ctx, timeout, func() (string, error) {
 		var missing []string
 		var lastErr error
 		for _, name := range names {
@@ -92,18 +89,11 @@ func WaitNamedReady(ctx context.Context, cs kubernetes.Interface, names []string
 			}
 		}
 		if len(missing) == 0 {
-			return nil
+			return "", nil
 		}
-		if time.Now().After(deadline) {
-			sort.Strings(missing)
-			return errors.Join(fmt.Errorf("nodes not Ready after %v: %s", timeout, strings.Join(missing, ", ")), lastErr)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
-	}
+		sort.Strings(missing)
+		return strings.Join(missing, ", "), lastErr
+	})
 }
 
 // Readopt brings back nodes a site failure stopped: it waits until their

@@ -148,8 +148,17 @@ func (k *Kind) noRestart(ctx context.Context, name string) error {
 	for _, n := range nodes {
 		args = append(args, n.String())
 	}
+	if err := docker(ctx, args...); err != nil {
+		return fmt.Errorf("kind cluster %s: %w", name, err)
+	}
+	return nil
+}
+
+// docker runs the Docker CLI with args; its error names the command and
+// carries what the CLI printed.
+func docker(ctx context.Context, args ...string) error {
 	if out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput(); err != nil {
-		return fmt.Errorf("kind cluster %s: docker update --restart=no: %w: %s", name, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -233,8 +242,8 @@ func (k *Kind) LoadImage(ctx context.Context, name, image string) error {
 	}
 	defer os.RemoveAll(dir)
 	tar := filepath.Join(dir, "image.tar")
-	if out, err := exec.CommandContext(ctx, "docker", "save", "-o", tar, image).CombinedOutput(); err != nil {
-		return fmt.Errorf("docker save %s: %w: %s", image, err, strings.TrimSpace(string(out)))
+	if err := docker(ctx, "save", "-o", tar, image); err != nil {
+		return err
 	}
 	for _, n := range nodes {
 		f, err := os.Open(tar)

@@ -3,6 +3,7 @@ package kindbackend
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,26 +23,37 @@ const labelControlPlane = "node-role.kubernetes.io/control-plane"
 // WaitNodesReady waits until the cluster has want nodes and every one of
 // them is Ready, or timeout.
 func WaitNodesReady(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	return pollReady(ctx, timeout, func() (string, error) {
 		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return "the node list", err
+		}
 		var notReady []string
-		if err == nil {
-			for _, n := range nodes.Items {
-				if !nodeReady(&n) {
-					notReady = append(notReady, n.Name)
-				}
-			}
-			if len(nodes.Items) >= want && len(notReady) == 0 {
-				return nil
+		for _, n := range nodes.Items {
+			if !nodeReady(&n) {
+				notReady = append(notReady, n.Name)
 			}
 		}
+		if len(nodes.Items) >= want && len(notReady) == 0 {
+			return "", nil
+		}
+		sort.Strings(notReady)
+		return fmt.Sprintf("%d of %d registered, not Ready: %s", len(nodes.Items), want, strings.Join(notReady, ", ")), nil
+	})
+}
+
+// pollReady calls check at once and then every second until it reports
+// nothing left to wait for (""), ctx ends, or timeout passes; then the
+// error names what check last reported waiting for, and its error.
+func pollReady(ctx context.Context, timeout time.Duration, check func() (waiting string, err error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		waiting, err := check()
+		if waiting == "" && err == nil {
+			return nil
+		}
 		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("nodes not Ready after %v: %w", timeout, err)
-			}
-			sort.Strings(notReady)
-			return fmt.Errorf("nodes not Ready after %v: %d of %d registered, not Ready: %s", timeout, len(nodes.Items), want, strings.Join(notReady, ", "))
+			return errors.Join(fmt.Errorf("nodes not Ready after %v: %s", timeout, waiting), err)
 		}
 		select {
 		case <-ctx.Done():
