@@ -200,13 +200,13 @@ func runValidatePlan(ctx context.Context, args []string, f *validatePlanFlags, s
 	// Ctrl-C and SIGTERM cancel the run; the deferred teardown still runs.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	start := startTargets
+	var targets []*kubeplan.Target
+	var teardown func() error
 	if f.backend == "kind" {
-		start = func(ctx context.Context, f *validatePlanFlags, topo *kubeplan.Topology, logw io.Writer) ([]*kubeplan.Target, func() error, error) {
-			return startKindTargets(ctx, kindClusters, f, topo, logw)
-		}
+		targets, teardown, err = startKindTargets(ctx, kindClusters, f, topo, logw)
+	} else {
+		targets, teardown, err = startTargets(ctx, f, topo, logw)
 	}
-	targets, teardown, err := start(ctx, f, topo, logw)
 	defer func() {
 		if terr := teardown(); terr != nil && err == nil {
 			err = terr

@@ -189,19 +189,18 @@ func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kube
 			return nil, err
 		}
 		var names []string
-		pods := 0
+		pods, inOne := 0, true
+		for _, g := range gs {
+			names = append(names, g.Name())
+			pods += g.Replicas
+			tj, err := targetOf(g)
+			if err != nil {
+				return nil, err
+			}
+			inOne = inOne && tj == ti
+		}
 		svc := kubeplan.ServiceObject(gs[0])
 		if len(gs) > 1 {
-			inOne := true
-			for _, g := range gs {
-				names = append(names, g.Name())
-				pods += g.Replicas
-				if tj, err := targetOf(g); err != nil {
-					return nil, err
-				} else if tj != ti {
-					inOne = false
-				}
-			}
 			if !inOne {
 				fmt.Fprintf(logw, "strategy %s: pool %s spans %d scenario clusters on different kind clusters, no single Service reaches it: measured on in-process emulators (--control-planes shared puts them on one)\n", ps.Name, k, len(gs))
 				continue
@@ -210,8 +209,6 @@ func kindEndpoints(ctx context.Context, topo *kubeplan.Topology, targets []*kube
 				fmt.Fprintf(logw, "strategy %s: pool %s: %v: measured on in-process emulators\n", ps.Name, k, err)
 				continue
 			}
-		} else {
-			names, pods = []string{gs[0].Name()}, gs[0].Replicas
 		}
 		u, err := kindbackend.ExposeService(ctx, targets[ti].CS, svc)
 		if err != nil {
